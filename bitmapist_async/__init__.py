@@ -1,0 +1,61 @@
+"""bitmapist-async: real-time "who did what, when" analytics on Redis bitmaps, async first.
+
+Example::
+
+    from bitmapist_async import Bitmapist
+
+    async with Bitmapist("redis://127.0.0.1:6379/0") as bm:
+        await bm.mark_event("active", 123)
+        print(await bm.MonthEvents("active").count())
+
+The synchronous twin with the same names lives in :mod:`bitmapist_async.sync`.
+"""
+
+from __future__ import annotations
+
+from ._async.client import DEFAULT_URL as DEFAULT_URL
+from ._async.client import Bitmapist as Bitmapist
+from ._async.events import BitOpAnd as BitOpAnd
+from ._async.events import BitOperation as BitOperation
+from ._async.events import BitOpNot as BitOpNot
+from ._async.events import BitOpOr as BitOpOr
+from ._async.events import BitOpXor as BitOpXor
+from ._async.events import DayEvents as DayEvents
+from ._async.events import Expression as Expression
+from ._async.events import HourEvents as HourEvents
+from ._async.events import MonthEvents as MonthEvents
+from ._async.events import PeriodEvents as PeriodEvents
+from ._async.events import UniqueEvents as UniqueEvents
+from ._async.events import WeekEvents as WeekEvents
+from ._async.events import YearEvents as YearEvents
+from ._async.redis_storage import RedisStorage as RedisStorage
+from ._async.storage import AsyncStorage as Storage
+from ._core.errors import BitmapistError as BitmapistError
+from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import WriteFailedError as WriteFailedError
+
+__version__ = "0.1.0"
+
+__all__ = (
+    "DEFAULT_URL",
+    "BitOpAnd",
+    "BitOpNot",
+    "BitOpOr",
+    "BitOpXor",
+    "BitOperation",
+    "Bitmapist",
+    "BitmapistError",
+    "ClientClosedError",
+    "DayEvents",
+    "Expression",
+    "HourEvents",
+    "MonthEvents",
+    "PeriodEvents",
+    "RedisStorage",
+    "Storage",
+    "UniqueEvents",
+    "WeekEvents",
+    "WriteFailedError",
+    "YearEvents",
+    "__version__",
+)

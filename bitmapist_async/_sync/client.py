@@ -1,0 +1,244 @@
+# This file is generated from bitmapist_async/_async/client.py by scripts/unasync.py: do not edit it.
+# Edit the source, then run `python scripts/unasync.py`.
+"""The client: marking, event classes bound to it, and keyspace maintenance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timezone, tzinfo
+from types import TracebackType
+from typing import Any
+
+import redis as redis_api
+
+from .._core.errors import ClientClosedError
+from .._core.options import ClientOptions, Write
+from .._core.plan import Query, merge_steps
+from . import events as _events
+from .redis_storage import RedisStorage
+from .storage import Storage
+
+__all__ = ("DEFAULT_URL", "Bitmapist")
+
+#: Where ``Bitmapist()`` connects when no target is given.
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+
+
+def open_storage(
+    target: str | redis_api.Redis | Storage | None, bitop_ttl: int, pool_options: dict[str, Any]
+) -> Storage:
+    """Pick the storage backend for *target* (no I/O: connections open lazily)."""
+    if target is None:
+        target = DEFAULT_URL
+    if isinstance(target, (str, redis_api.Redis)):
+        return RedisStorage(target, bitop_ttl=bitop_ttl, **pool_options)
+    if hasattr(target, "evaluate") and hasattr(target, "write_bits"):
+        if pool_options:
+            raise TypeError("pool options cannot be combined with a storage instance")
+        return target
+    raise TypeError(f"expected a URL, a Redis client or a storage, got {type(target).__name__}")
+
+
+class Bitmapist:
+    """An analytics client on Redis bitmaps.
+
+    :param target: ``redis://``, ``rediss://`` (TLS) or ``unix://`` URL, or a
+        ``redis.Redis`` instance (which stays yours to close). Default
+        :data:`DEFAULT_URL`.
+    :param key_prefix: prefix of every key; bitmapist 3.x uses ``"trackist_"``.
+    :param track_hourly: also mark hour bitmaps by default.
+    :param track_unique: also mark the unique (dateless) bitmap by default.
+    :param tz: the zone whose calendar defines hours, days, weeks and months. Aware datetimes
+        are converted to it; naive ones are taken as already in it.
+    :param bitop_ttl: seconds that temporary bit-operation keys live.
+    :param use_numpy: decode ids with numpy (``None``: when installed).
+    :param pool_options: passed to ``redis.Redis.from_url``.
+
+    Example::
+
+        with Bitmapist("redis://127.0.0.1:6379/0") as bm:
+            bm.mark_event("active", 123)
+            print(bm.MonthEvents("active").count())
+    """
+
+    BitOpAnd = _events.BitOpAnd
+    BitOpOr = _events.BitOpOr
+    BitOpXor = _events.BitOpXor
+    BitOpNot = _events.BitOpNot
+
+    def __init__(
+        self,
+        target: str | redis_api.Redis | Storage | None = None,
+        *,
+        key_prefix: str = "trackist_",
+        track_hourly: bool = False,
+        track_unique: bool = False,
+        tz: tzinfo = timezone.utc,
+        bitop_ttl: int = 60,
+        use_numpy: bool | None = None,
+        **pool_options: Any,
+    ) -> None:
+        self._options = ClientOptions(
+            key_prefix=key_prefix,
+            track_hourly=track_hourly,
+            track_unique=track_unique,
+            tz=tz,
+            bitop_ttl=bitop_ttl,
+        )
+        self._storage = open_storage(target, bitop_ttl, pool_options)
+        self._use_numpy = use_numpy
+        self._closed = False
+        self.YearEvents = _events.YearEvents._bind(self)
+        self.MonthEvents = _events.MonthEvents._bind(self)
+        self.WeekEvents = _events.WeekEvents._bind(self)
+        self.DayEvents = _events.DayEvents._bind(self)
+        self.HourEvents = _events.HourEvents._bind(self)
+        self.UniqueEvents = _events.UniqueEvents._bind(self)
+
+    # -- properties (no I/O) ---------------------------------------------------------------
+
+    @property
+    def options(self) -> ClientOptions:
+        """Key prefix, time zone and tracking defaults."""
+        return self._options
+
+    @property
+    def storage(self) -> Storage:
+        """The storage backend."""
+        return self._storage
+
+    @property
+    def use_numpy(self) -> bool | None:
+        return self._use_numpy
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __repr__(self) -> str:
+        return f"Bitmapist({self._storage.describe()!r}, key_prefix={self._options.key_prefix!r})"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> Bitmapist:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Write everything pending, then release connections. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._storage.close()
+
+    def flush(self) -> None:
+        """Wait until every write queued so far is stored."""
+
+    def ping(self) -> None:
+        """Check that storage answers."""
+        self._storage.ping()
+
+    # -- marking ---------------------------------------------------------------------------
+
+    def _write(self, writes: Sequence[Write]) -> None:
+        if self._closed:
+            raise ClientClosedError(f"{self!r} is closed")
+        self._storage.write_bits(writes)
+
+    def mark_event(
+        self,
+        event_name: str,
+        uid: int,
+        now: datetime | date | None = None,
+        *,
+        track_hourly: bool | None = None,
+        track_unique: bool | None = None,
+    ) -> None:
+        """Mark *uid* as having done *event_name* at *now* (default: the current time).
+
+        Sets the month, ISO week and day bitmaps, plus the hour and unique ones when tracked.
+        Returns once storage has acknowledged every bit.
+
+        :raises TypeError, ValueError: bad name, id or datetime (before any I/O).
+
+        Example::
+
+            bm.mark_event("song:played", 123, track_hourly=True)
+        """
+        writes = self._options.event_writes(
+            event_name, uid, now, 1, track_hourly=track_hourly, track_unique=track_unique
+        )
+        self._write(writes)
+
+    def unmark_event(
+        self,
+        event_name: str,
+        uid: int,
+        now: datetime | date | None = None,
+        *,
+        track_hourly: bool | None = None,
+        track_unique: bool | None = None,
+    ) -> None:
+        """Clear the bits :meth:`mark_event` would set."""
+        writes = self._options.event_writes(
+            event_name, uid, now, 0, track_hourly=track_hourly, track_unique=track_unique
+        )
+        self._write(writes)
+
+    def mark_unique(self, event_name: str, uid: int) -> None:
+        """Flag *uid* in the dateless bitmap of *event_name* (``UniqueEvents``)."""
+        self._write(self._options.unique_writes(event_name, uid, 1))
+
+    def unmark_unique(self, event_name: str, uid: int) -> None:
+        """Clear *uid* in the dateless bitmap of *event_name*."""
+        self._write(self._options.unique_writes(event_name, uid, 0))
+
+    # -- queries over many expressions -----------------------------------------------------
+
+    def counts(self, expressions: Sequence[_events.Expression]) -> list[int]:
+        """Count many expressions in one round trip (shared sub-expressions run once).
+
+        Example::
+
+            days = [bm.DayEvents("active", 2026, 11, d) for d in range(1, 31)]
+            per_day = bm.counts(days)
+        """
+        for expression in expressions:
+            if expression.bitmapist is not self:
+                raise ValueError(f"{expression!r} belongs to another client")
+        plans = [e.plan() for e in expressions]
+        queries = [Query("count", p.result) for p in plans]
+        results = self._storage.evaluate(merge_steps(plans), queries)
+        return [int(r) for r in results]
+
+    # -- keyspace --------------------------------------------------------------------------
+
+    def get_event_names(self, prefix: str = "") -> list[str]:
+        """Sorted names of every event stored under this client's key prefix whose name starts
+        with *prefix* (temporary bit-operation keys excluded)."""
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be a str, got {prefix!r}")
+        scheme = self._options.scheme
+        names = set()
+        for key in self._storage.scan(scheme.events_pattern(prefix)):
+            name = scheme.event_name(key)
+            if name is not None and name.startswith(prefix):
+                names.add(name)
+        return sorted(names)
+
+    def delete_all_events(self) -> None:
+        """Delete every key under this client's key prefix (events and bit-op results)."""
+        keys = self._storage.scan(self._options.scheme.events_pattern())
+        self._storage.delete(keys)
+
+    def delete_temporary_bitop_keys(self) -> None:
+        """Delete every temporary bit-operation key under this client's key prefix."""
+        keys = self._storage.scan(self._options.scheme.bitop_pattern())
+        self._storage.delete(keys)

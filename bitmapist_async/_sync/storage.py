@@ -1,0 +1,50 @@
+# This file is generated from bitmapist_async/_async/storage.py by scripts/unasync.py: do not edit it.
+# Edit the source, then run `python scripts/unasync.py`.
+"""The storage seam: the few bitmap operations the rest of the library needs.
+
+Events, bit operations, cohorts and the batcher talk to storage only through
+:class:`Storage`; a backend (Redis, a Redis Cluster layout, the embedded store) implements
+it. Keys are *logical* bitmapist keys; a backend may lay them out differently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, Union
+
+from .._core.options import Write
+from .._core.plan import BitOpStep, Query
+
+__all__ = ("Storage", "QueryResult")
+
+QueryResult = Union[int, bytes]
+
+
+class Storage(Protocol):
+    """What a storage backend provides. Every method is one round trip at most."""
+
+    def write_bits(self, writes: Sequence[Write]) -> None:
+        """Apply ``SETBIT key offset value`` for every write, in order."""
+
+    def evaluate(
+        self, steps: Sequence[BitOpStep], queries: Sequence[Query]
+    ) -> list[QueryResult]:
+        """Run every step (in order), then every query; return one result per query."""
+        ...
+
+    def scan(self, pattern: str) -> list[str]:
+        """Every key matching the glob *pattern* (no duplicates, any order)."""
+        ...
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Delete *keys* (missing keys are ignored)."""
+
+    def ping(self) -> None:
+        """Check that storage answers."""
+
+    def close(self) -> None:
+        """Release connections (and close the client if the storage created it)."""
+
+    def describe(self) -> str:
+        """A human-readable target, without secrets."""
+        ...

@@ -1,0 +1,62 @@
+"""The synchronous API: the same names as :mod:`bitmapist_async`, without ``await``.
+
+Generated from the async source (``bitmapist_async/_sync`` is written by
+``scripts/unasync.py``), so the two cannot drift. Sync expressions also support ``len(ev)``,
+``uid in ev``, ``for uid in ev`` and ``list(ev)``.
+
+Example::
+
+    from bitmapist_async.sync import Bitmapist
+
+    with Bitmapist("redis://127.0.0.1:6379/0") as bm:
+        bm.mark_event("active", 123)
+        assert 123 in bm.MonthEvents("active")
+"""
+
+from __future__ import annotations
+
+from . import __version__ as __version__
+from ._core.errors import BitmapistError as BitmapistError
+from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import WriteFailedError as WriteFailedError
+from ._sync.client import DEFAULT_URL as DEFAULT_URL
+from ._sync.client import Bitmapist as Bitmapist
+from ._sync.events import BitOpAnd as BitOpAnd
+from ._sync.events import BitOperation as BitOperation
+from ._sync.events import BitOpNot as BitOpNot
+from ._sync.events import BitOpOr as BitOpOr
+from ._sync.events import BitOpXor as BitOpXor
+from ._sync.events import DayEvents as DayEvents
+from ._sync.events import Expression as Expression
+from ._sync.events import HourEvents as HourEvents
+from ._sync.events import MonthEvents as MonthEvents
+from ._sync.events import PeriodEvents as PeriodEvents
+from ._sync.events import UniqueEvents as UniqueEvents
+from ._sync.events import WeekEvents as WeekEvents
+from ._sync.events import YearEvents as YearEvents
+from ._sync.redis_storage import RedisStorage as RedisStorage
+from ._sync.storage import Storage as Storage
+
+__all__ = (
+    "DEFAULT_URL",
+    "BitOpAnd",
+    "BitOpNot",
+    "BitOpOr",
+    "BitOpXor",
+    "BitOperation",
+    "Bitmapist",
+    "BitmapistError",
+    "ClientClosedError",
+    "DayEvents",
+    "Expression",
+    "HourEvents",
+    "MonthEvents",
+    "PeriodEvents",
+    "RedisStorage",
+    "Storage",
+    "UniqueEvents",
+    "WeekEvents",
+    "WriteFailedError",
+    "YearEvents",
+    "__version__",
+)
