@@ -39,7 +39,6 @@ SUBS: tuple[tuple[str, str], ...] = (
     (r"\b__a(enter|exit|iter|next)__\b", r"__\1__"),
     (r"\baclose\b", "close"),
     (r"\bAsync([A-Z]\w*)\b", r"\1"),
-    (r"\b_async\b", "_sync"),
 )
 
 _COMPILED = tuple((re.compile(pattern), repl) for pattern, repl in SUBS)

@@ -7,6 +7,7 @@ steps and runs them plus the query in one pipelined round trip.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
@@ -272,11 +273,11 @@ class PeriodEvents(_Event):
 
 
 def _period_fields(period: Period) -> tuple[int, ...]:
-    return tuple(getattr(period, name) for name in type(period).__dataclass_fields__)
+    return tuple(getattr(period, f.name) for f in dataclasses.fields(period))  # type: ignore[arg-type]
 
 
 def _fill(given: tuple[int | None, ...], now: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(n if g is None else g for g, n in zip(given, now))
+    return tuple(n if g is None else g for g, n in zip(given, now, strict=True))
 
 
 class YearEvents(PeriodEvents):
@@ -297,7 +298,9 @@ class YearEvents(PeriodEvents):
     @classmethod
     def from_date(cls, event_name: str, dt: datetime | date | None = None) -> YearEvents:
         bm = cls._client()
-        return cls._from_period(bm, check_name(event_name), YearPeriod.from_datetime(bm.options.local(dt)))
+        return cls._from_period(
+            bm, check_name(event_name), YearPeriod.from_datetime(bm.options.local(dt))
+        )
 
     @property
     def year(self) -> int:
@@ -324,7 +327,9 @@ class MonthEvents(PeriodEvents):
     @classmethod
     def from_date(cls, event_name: str, dt: datetime | date | None = None) -> MonthEvents:
         bm = cls._client()
-        return cls._from_period(bm, check_name(event_name), MonthPeriod.from_datetime(bm.options.local(dt)))
+        return cls._from_period(
+            bm, check_name(event_name), MonthPeriod.from_datetime(bm.options.local(dt))
+        )
 
     @property
     def year(self) -> int:
@@ -354,7 +359,9 @@ class WeekEvents(PeriodEvents):
     @classmethod
     def from_date(cls, event_name: str, dt: datetime | date | None = None) -> WeekEvents:
         bm = cls._client()
-        return cls._from_period(bm, check_name(event_name), WeekPeriod.from_datetime(bm.options.local(dt)))
+        return cls._from_period(
+            bm, check_name(event_name), WeekPeriod.from_datetime(bm.options.local(dt))
+        )
 
     @property
     def year(self) -> int:
@@ -390,7 +397,9 @@ class DayEvents(PeriodEvents):
     @classmethod
     def from_date(cls, event_name: str, dt: datetime | date | None = None) -> DayEvents:
         bm = cls._client()
-        return cls._from_period(bm, check_name(event_name), DayPeriod.from_datetime(bm.options.local(dt)))
+        return cls._from_period(
+            bm, check_name(event_name), DayPeriod.from_datetime(bm.options.local(dt))
+        )
 
     @property
     def year(self) -> int:
@@ -431,7 +440,9 @@ class HourEvents(PeriodEvents):
     @classmethod
     def from_date(cls, event_name: str, dt: datetime | date | None = None) -> HourEvents:
         bm = cls._client()
-        return cls._from_period(bm, check_name(event_name), HourPeriod.from_datetime(bm.options.local(dt)))
+        return cls._from_period(
+            bm, check_name(event_name), HourPeriod.from_datetime(bm.options.local(dt))
+        )
 
     @property
     def year(self) -> int:

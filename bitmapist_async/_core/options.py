@@ -73,8 +73,12 @@ class ClientOptions:
         """The SETBITs of one ``mark_event``/``unmark_event`` call (validated)."""
         name = check_name(event_name)
         offset = check_uid(uid)
-        hourly = self.track_hourly if track_hourly is None else _check_flag("track_hourly", track_hourly)
-        unique = self.track_unique if track_unique is None else _check_flag("track_unique", track_unique)
+        hourly = (
+            self.track_hourly if track_hourly is None else _check_flag("track_hourly", track_hourly)
+        )
+        unique = (
+            self.track_unique if track_unique is None else _check_flag("track_unique", track_unique)
+        )
         local = self.local(now)
         scheme = self.scheme
         writes: list[Write] = [
@@ -83,7 +87,9 @@ class ClientOptions:
             (scheme.event_key(name, DayPeriod.from_datetime(local).suffix), offset, value),
         ]
         if hourly:
-            writes.append((scheme.event_key(name, HourPeriod.from_datetime(local).suffix), offset, value))
+            writes.append(
+                (scheme.event_key(name, HourPeriod.from_datetime(local).suffix), offset, value)
+            )
         if unique:
             writes.append((scheme.unique_key(name), offset, value))
         return writes

@@ -104,7 +104,7 @@ def compile_plan(node: Node, scheme: KeyScheme) -> Plan:
         if n.key in steps:
             return n.key
         if n.op == "AND":
-            negated = [c.children[0] for c in n.children if _is_not(c)]
+            negated = [c.children[0] for c in n.children if isinstance(c, OpNode) and c.op == "NOT"]
             if negated:
                 return emit_difference(n, negated)
         return add(n.op, n.key, [emit(c) for c in n.children])

@@ -25,7 +25,9 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 
 def open_storage(
-    target: str | redis_api.Redis | Storage | None, bitop_ttl: int, pool_options: dict[str, Any]
+    target: str | redis_api.Redis | Storage | None,
+    bitop_ttl: int,
+    pool_options: dict[str, Any],
 ) -> Storage:
     """Pick the storage backend for *target* (no I/O: connections open lazily)."""
     if target is None:

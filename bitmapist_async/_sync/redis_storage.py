@@ -106,7 +106,7 @@ class RedisStorage:
                     pipe.exists(query.key)
             replies = pipe.execute()
         results: list[QueryResult] = []
-        for query, reply in zip(queries, replies[2 * len(steps) :]):
+        for query, reply in zip(queries, replies[2 * len(steps) :], strict=True):
             if query.kind == "get":
                 results.append(b"" if reply is None else bytes(reply))
             else:

@@ -10,14 +10,14 @@ it. Keys are *logical* bitmapist keys; a backend may lay them out differently.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, Union
+from typing import Protocol, TypeAlias
 
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 
 __all__ = ("Storage", "QueryResult")
 
-QueryResult = Union[int, bytes]
+QueryResult: TypeAlias = "int | bytes"
 
 
 class Storage(Protocol):

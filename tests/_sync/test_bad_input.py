@@ -1,0 +1,116 @@
+# This file is generated from tests/_async/test_bad_input.py by scripts/unasync.py: do not edit it.
+# Edit the source, then run `python scripts/unasync.py`.
+"""Bad input fails at the call with a typed error naming the value, before any I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from bitmapist_async.sync import Bitmapist
+
+from ..conftest import CommandLog
+
+
+@pytest.mark.parametrize(
+    ("uid", "error", "shown"),
+    [
+        (True, TypeError, "True"),
+        (1.0, TypeError, "1.0"),
+        ("12", TypeError, "'12'"),
+        (None, TypeError, "None"),
+        (-1, ValueError, "-1"),
+        (2**32, ValueError, "4294967296"),
+    ],
+)
+def test_bad_user_ids(bm: Bitmapist, uid: Any, error: type[Exception], shown: str) -> None:
+    with pytest.raises(error, match=shown):
+        bm.mark_event("active", uid)
+    with pytest.raises(error, match=shown):
+        bm.mark_unique("active", uid)
+    with pytest.raises(error, match=shown):
+        bm.UniqueEvents("active").contains(uid)
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "shown"),
+    [
+        ("", ValueError, "''"),
+        (None, TypeError, "None"),
+        (b"active", TypeError, "b'active'"),
+        (7, TypeError, "7"),
+        ("bitop_x", ValueError, "'bitop_x'"),
+    ],
+)
+def test_bad_event_names(
+    bm: Bitmapist, name: Any, error: type[Exception], shown: str
+) -> None:
+    with pytest.raises(error, match=shown):
+        bm.mark_event(name, 1)
+    with pytest.raises(error, match=shown):
+        bm.MonthEvents(name, 2026, 1)
+    with pytest.raises(error, match=shown):
+        bm.UniqueEvents(name)
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda bm: bm.MonthEvents("a", 2026, 13), "month month must be in \\[1, 12\\], got 13"),
+        (lambda bm: bm.MonthEvents("a", 2026, 0), "got 0"),
+        (lambda bm: bm.WeekEvents("a", 2026, 54), "week week must be in \\[1, 53\\], got 54"),
+        (lambda bm: bm.WeekEvents("a", 2025, 53), "week week must be in \\[1, 52\\], got 53"),
+        (lambda bm: bm.DayEvents("a", 2026, 2, 29), "got 29"),
+        (lambda bm: bm.HourEvents("a", 2026, 1, 1, 24), "hour hour must be in \\[0, 23\\], got 24"),
+        (lambda bm: bm.YearEvents("a", 0), "got 0"),
+        (lambda bm: bm.MonthEvents("a", "2026", 1), "'2026'"),
+        (lambda bm: bm.DayEvents("a", 2026, 1, True), "True"),
+        (lambda bm: bm.MonthEvents("a", 2026, 1).delta(1.5), "1.5"),
+    ],
+)
+def test_impossible_periods(bm: Bitmapist, make: Any, shown: str) -> None:
+    with pytest.raises((TypeError, ValueError), match=shown):
+        make(bm)
+
+
+def test_bad_datetimes(bm: Bitmapist) -> None:
+    with pytest.raises(TypeError, match="'2026-01-01'"):
+        bm.mark_event("a", 1, "2026-01-01")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="1700000000"):
+        bm.DayEvents.from_date("a", 1700000000)  # type: ignore[arg-type]
+
+
+def test_bad_flags_and_options(bm: Bitmapist, redis_url: str) -> None:
+    with pytest.raises(TypeError, match="track_hourly must be a bool, got 1"):
+        bm.mark_event("a", 1, track_hourly=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tz"):
+        Bitmapist(redis_url, tz="UTC")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="key_prefix"):
+        Bitmapist(redis_url, key_prefix="")
+    with pytest.raises(ValueError, match="bitop_ttl"):
+        Bitmapist(redis_url, bitop_ttl=0)
+
+
+def test_bad_input_sends_nothing(bm: Bitmapist, command_log: CommandLog) -> None:
+    start = command_log.mark()
+    for bad in (-1, True, "x"):
+        with pytest.raises((TypeError, ValueError)):
+            bm.mark_event("a", bad, datetime(2026, 1, 1, tzinfo=timezone.utc))  # type: ignore[arg-type]
+    bm.mark_unique("marker", 1)
+    bm.flush()
+    bm.UniqueEvents("end-marker").contains(0)
+    sent = command_log.wait_for(["GETBIT", "trackist_end-marker_u", "0"], start)
+    assert sent == [["SETBIT", "trackist_marker_u", "1", "1"]]
+
+
+def test_closed_client_refuses_writes(redis_url: str) -> None:
+    from bitmapist_async.sync import ClientClosedError
+
+    bm = Bitmapist(redis_url)
+    bm.close()
+    bm.close()
+    assert bm.closed
+    with pytest.raises(ClientClosedError):
+        bm.mark_event("a", 1)

@@ -1,0 +1,195 @@
+"""Session-wide test fixtures: a private Redis, an admin connection, and the command log.
+
+Where the suite's Redis comes from, in order:
+
+1. ``BITMAPIST_TEST_REDIS_URL``: an external Redis-compatible server (for example
+   bitmapist-server). The suite deletes every key in that database between tests, so point it at
+   a dedicated, disposable database. Tests that need what it lacks skip with a reason.
+2. A private ``redis-server`` started on a free loopback port (binary from
+   ``BITMAPIST_REDIS_SERVER``, else ``PATH``).
+3. Where neither works but a Docker engine does: a testcontainers Redis.
+
+Every command any test sends to the private server is recorded with MONITOR; at the end of the
+session, anything outside bitmapist-server's grammar fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import redis
+
+from .grammar import violation
+from .servers import RedisProcess, redis_server_binary
+
+
+@dataclass
+class RedisTarget:
+    url: str
+    process: RedisProcess | None = None
+    external: bool = False
+    cleanup: Any = None
+
+    def require_private(self) -> RedisProcess:
+        if self.process is None:
+            pytest.skip("needs a private redis-server the suite started itself")
+        return self.process
+
+
+@dataclass
+class CommandLog:
+    """Commands seen by MONITOR, minus the admin connection's own."""
+
+    admin_addresses: set[str] = field(default_factory=set)
+    commands: list[tuple[str, list[str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    seen: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.seen = threading.Condition(self.lock)
+
+    def add(self, address: str, command: list[str]) -> None:
+        with self.seen:
+            self.commands.append((address, command))
+            self.seen.notify_all()
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.commands)
+
+    def since(self, start: int) -> list[list[str]]:
+        with self.lock:
+            return [c for a, c in self.commands[start:] if a not in self.admin_addresses]
+
+    def wait_for(
+        self, command: list[str], start: int = 0, timeout: float = 30.0
+    ) -> list[list[str]]:
+        """Block until *command* shows up after position *start* (MONITOR lags behind replies);
+        return the non-admin commands from *start* up to, not including, it."""
+        with self.seen:
+            ok = self.seen.wait_for(
+                lambda: any(c == command for _, c in self.commands[start:]), timeout
+            )
+            if not ok:
+                raise TimeoutError(f"MONITOR never showed {command!r}")
+            upto = next(i for i, (_, c) in enumerate(self.commands) if i >= start and c == command)
+            return [c for a, c in self.commands[start:upto] if a not in self.admin_addresses]
+
+
+def _start_target() -> RedisTarget:
+    external = os.environ.get("BITMAPIST_TEST_REDIS_URL")
+    if external:
+        return RedisTarget(url=external, external=True)
+    binary = redis_server_binary()
+    if binary is not None:
+        proc = RedisProcess(binary).start()
+        return RedisTarget(url=proc.url, process=proc, cleanup=proc.stop)
+    try:  # pragma: no cover - only where a Docker engine runs
+        import docker
+        from testcontainers.redis import RedisContainer
+
+        docker.from_env().ping()
+    except Exception as exc:  # pragma: no cover
+        pytest.exit(
+            "no redis-server found (install it or set BITMAPIST_REDIS_SERVER), no "
+            f"BITMAPIST_TEST_REDIS_URL, and no Docker engine ({exc})",
+            returncode=3,
+        )
+    container = RedisContainer("redis:7").start()  # pragma: no cover
+    host, port = container.get_container_host_ip(), container.get_exposed_port(6379)
+    return RedisTarget(url=f"redis://{host}:{port}/0", cleanup=container.stop)  # pragma: no cover
+
+
+_TARGET: RedisTarget | None = None
+_LOG: CommandLog | None = None
+_VIOLATIONS: list[str] = []
+
+
+def _monitor(url: str, log: CommandLog, ready: threading.Event) -> None:
+    client = redis.Redis.from_url(url, protocol=2)
+    try:
+        with client.monitor() as monitor:  # type: ignore[no-untyped-call]
+            ready.set()
+            for entry in monitor.listen():
+                address = f"{entry.get('client_address')}:{entry.get('client_port')}"
+                log.add(address, _split_command(entry["command"]))
+    except (redis.ConnectionError, OSError):
+        return
+    finally:
+        ready.set()
+
+
+def _split_command(text: str) -> list[str]:
+    # redis-py's Monitor gives the command back joined by spaces, arguments unquoted; keys here
+    # never contain spaces, so splitting is exact for the grammar check.
+    return text.split(" ")
+
+
+@pytest.fixture(scope="session")
+def redis_target() -> Iterator[RedisTarget]:
+    global _TARGET, _LOG
+    target = _start_target()
+    _TARGET = target
+    if target.process is not None:
+        _LOG = CommandLog()
+        ready = threading.Event()
+        thread = threading.Thread(target=_monitor, args=(target.url, _LOG, ready), daemon=True)
+        thread.start()
+        ready.wait(30)
+    yield target
+    if _LOG is not None:
+        _VIOLATIONS.extend(_grammar_violations(target.url, _LOG))
+    if target.cleanup is not None:
+        target.cleanup()
+
+
+@pytest.fixture(scope="session")
+def admin(redis_target: RedisTarget) -> Iterator[redis.Redis]:
+    """A plain connection for test-side inspection; its commands are not grammar-checked."""
+    client = redis.Redis.from_url(redis_target.url, protocol=2, single_connection_client=True)
+    if _LOG is not None:
+        info = client.client_info()
+        _LOG.admin_addresses.add(str(info["addr"]))
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def command_log(redis_target: RedisTarget) -> CommandLog:
+    if _LOG is None:
+        pytest.skip("MONITOR is only used on the private redis-server")
+    return _LOG
+
+
+@pytest.fixture
+def redis_url(redis_target: RedisTarget, admin: redis.Redis) -> str:
+    """URL of the suite's server, with an empty keyspace for this test."""
+    keys = list(admin.scan_iter(match="*", count=1000))
+    for start in range(0, len(keys), 1000):
+        admin.delete(*keys[start : start + 1000])
+    return redis_target.url
+
+
+def _grammar_violations(url: str, log: CommandLog) -> list[str]:
+    marker = "bitmapist-session-end"
+    client = redis.Redis.from_url(url, protocol=2, single_connection_client=True)
+    log.admin_addresses.add(str(client.client_info()["addr"]))
+    client.echo(marker)
+    log.wait_for(["ECHO", marker])
+    client.close()
+    return sorted({v for c in log.since(0) if (v := violation(c)) is not None})
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any test sent a command outside bitmapist-server's grammar."""
+    if _VIOLATIONS:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        lines = ["commands outside bitmapist-server's grammar were sent:", *_VIOLATIONS[:50]]
+        if reporter is not None:
+            reporter.write_line("\n".join(lines), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
