@@ -166,7 +166,8 @@ class Bitmapist:
         Sets the month, ISO week and day bitmaps, plus the hour and unique ones when tracked.
         Returns once storage has acknowledged every bit.
 
-        :raises TypeError, ValueError: bad name, id or datetime (before any I/O).
+        :raises TypeError: a name, id or datetime of the wrong type (before any I/O).
+        :raises ValueError: an empty name or an id outside ``[0, 2**32)`` (before any I/O).
 
         Example::
 

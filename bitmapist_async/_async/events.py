@@ -88,7 +88,8 @@ class Expression(AsyncExpressionMixin):
     async def contains(self, uid: int) -> bool:
         """Whether *uid* is in the bitmap.
 
-        :raises TypeError, ValueError: *uid* is not a valid user id (before any I/O).
+        :raises TypeError: *uid* is not an ``int`` (before any I/O).
+        :raises ValueError: *uid* is outside ``[0, 2**32)`` (before any I/O).
         """
         offset = check_uid(uid)
         return bool(await self._query(Query("getbit", self.redis_key, offset)))
