@@ -9,6 +9,7 @@ GET, SCAN (``cursor MATCH pattern COUNT n``), EXPIRE, PING. Connections speak RE
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -86,6 +87,28 @@ class RedisStorage:
         with self._client.pipeline(transaction=False) as pipe:
             for key, offset, value in writes:
                 pipe.setbit(key, offset, value)
+            pipe.execute()
+
+    def merge_bitmaps(
+        self, merges: Sequence[tuple[str, bytes]], *, temp_prefix: str, unmark: bool = False
+    ) -> None:
+        if not merges:
+            return
+        token = secrets.token_hex(8)
+        with self._client.pipeline(transaction=False) as pipe:
+            for index, (key, data) in enumerate(merges):
+                scratch = f"{temp_prefix}merge_{token}_{index}"
+                pipe.set(scratch, data)
+                pipe.expire(scratch, self._ttl)
+                if unmark:
+                    common = f"{scratch}_and"
+                    pipe.bitop("AND", common, key, scratch)
+                    pipe.expire(common, self._ttl)
+                    pipe.bitop("XOR", key, key, common)
+                    pipe.delete(scratch, common)
+                else:
+                    pipe.bitop("OR", key, key, scratch)
+                    pipe.delete(scratch)
             pipe.execute()
 
     def evaluate(

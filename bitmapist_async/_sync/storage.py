@@ -26,6 +26,15 @@ class Storage(Protocol):
     def write_bits(self, writes: Sequence[Write]) -> None:
         """Apply ``SETBIT key offset value`` for every write, in order."""
 
+    def merge_bitmaps(
+        self, merges: Sequence[tuple[str, bytes]], *, temp_prefix: str, unmark: bool = False
+    ) -> None:
+        """Merge each ``(key, bitmap)`` into *key*: OR its bits in, or with *unmark* clear them
+        (exact difference). Each key changes atomically: it is either untouched or fully merged.
+
+        :param temp_prefix: where a backend may put short-lived scratch keys (they carry a TTL).
+        """
+
     def evaluate(
         self, steps: Sequence[BitOpStep], queries: Sequence[Query]
     ) -> list[QueryResult]:

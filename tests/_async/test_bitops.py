@@ -142,3 +142,22 @@ async def test_bad_operands(bm: Bitmapist) -> None:
         BitOpOr(bm.UniqueEvents("a"), "x")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="exactly one operand"):
         BitOpNot(bm.UniqueEvents("a"), bm.UniqueEvents("b"))
+
+
+async def test_storage_merge_bitmaps(bm: Bitmapist, admin: redis.Redis) -> None:
+    await bm.mark_unique("m", 3)
+    await bm.mark_unique("m", 100)
+    key = bm.UniqueEvents("m").redis_key
+    scratch = bm.options.scheme.bitop_prefix
+    # bits 0 and 9 in, on top of 3 and 100
+    await bm.storage.merge_bitmaps([(key, b"\x80\x40")], temp_prefix=scratch)
+    assert await bm.UniqueEvents("m").ids() == [0, 3, 9, 100]
+    # clear 3 and 100 (100 lies beyond the cleared bitmap's own bytes on one side)
+    clear = bytearray(13)
+    clear[0] = 0x10
+    clear[12] = 0x08
+    await bm.storage.merge_bitmaps([(key, bytes(clear))], temp_prefix=scratch, unmark=True)
+    assert await bm.UniqueEvents("m").ids() == [0, 9]
+    await bm.storage.merge_bitmaps([(key, b"\x01")], temp_prefix=scratch, unmark=True)
+    assert await bm.UniqueEvents("m").ids() == [0, 9]
+    assert admin.keys("trackist_bitop_*") == []

@@ -51,6 +51,7 @@ async def test_queries_on_every_period(bm: Bitmapist) -> None:
         assert not await ev.contains(6)
         assert await ev.has_events_marked()
         assert [uid async for uid in ev] == [1, 5, 1000]
+        assert (await ev.id_array()).tolist() == [1, 5, 1000]
     year = bm.YearEvents("active", 2026)
     assert await year.ids() == [1, 5, 9, 1000]
     assert await bm.YearEvents("active", 2025).count() == 0

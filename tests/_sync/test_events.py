@@ -53,6 +53,7 @@ def test_queries_on_every_period(bm: Bitmapist) -> None:
         assert not ev.contains(6)
         assert ev.has_events_marked()
         assert [uid for uid in ev] == [1, 5, 1000]
+        assert (ev.id_array()).tolist() == [1, 5, 1000]
     year = bm.YearEvents("active", 2026)
     assert year.ids() == [1, 5, 9, 1000]
     assert bm.YearEvents("active", 2025).count() == 0

@@ -5,7 +5,12 @@ import pytest
 from hypothesis import given
 
 from bitmapist_async._core import decode
-from bitmapist_async._core.decode import decode_ids, decode_ids_numpy, decode_ids_python
+from bitmapist_async._core.decode import (
+    decode_id_array,
+    decode_ids,
+    decode_ids_numpy,
+    decode_ids_python,
+)
 
 
 def encode(ids: set[int]) -> bytes:
@@ -23,6 +28,15 @@ IDS = st.sets(st.one_of(st.integers(0, 100), st.integers(0, 2_000_000)), max_siz
 @given(IDS)
 def test_python_decoder_matches_model(ids: set[int]) -> None:
     assert decode_ids_python(encode(ids)) == sorted(ids)
+
+
+@given(IDS, st.sampled_from([True, False]))
+def test_id_array_matches_model(ids: set[int], use_numpy: bool) -> None:
+    if use_numpy:
+        pytest.importorskip("numpy")
+    result = decode_id_array(encode(ids), use_numpy=use_numpy)
+    assert result.typecode == "I"
+    assert result.tolist() == sorted(ids)
 
 
 @given(IDS)

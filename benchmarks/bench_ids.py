@@ -1,0 +1,100 @@
+"""ids() on a bitmap with 1,000,000 members spread over [0, 10,000,000).
+
+Baseline: bitmapist 3.119's ``list(MonthEvents(...))`` on the same key, same server, same run.
+Targets: numpy path >= 20x, pure-Python path >= 5x.
+
+    python -m benchmarks.bench_ids
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+
+import redis
+
+from bitmapist_async import Bitmapist
+
+from ._support import Result, legacy_python, private_redis, report, run_legacy
+
+LEGACY_SCRIPT = """
+import time
+from bitmapist import MonthEvents
+times = []
+for _ in range(params["repeat"]):
+    began = time.perf_counter()
+    ids = list(MonthEvents("bench", 2026, 11))
+    times.append(time.perf_counter() - began)
+result = {"seconds": min(times), "count": len(ids), "checksum": sum(ids)}
+"""
+
+
+def build_bitmap(members: int, span: int, seed: int = 7) -> tuple[bytes, list[int]]:
+    ids = sorted(random.Random(seed).sample(range(span), members))
+    data = bytearray(span // 8 + 1)
+    for uid in ids:
+        data[uid >> 3] |= 0x80 >> (uid & 7)
+    return bytes(data), ids
+
+
+def main(argv: list[str] | None = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--span", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    data, ids = build_bitmap(args.members, args.span)
+    with private_redis() as server:
+        admin = redis.Redis(port=server.port, protocol=2)
+        admin.set("trackist_bench_2026-11", data)
+        admin.close()
+
+        python = legacy_python()
+        if python is None:
+            raise SystemExit("could not install bitmapist 3.119 for the baseline")
+        legacy = run_legacy(python, server.port, LEGACY_SCRIPT, repeat=max(1, args.repeat // 2))
+        assert legacy["count"] == len(ids)
+        assert legacy["checksum"] == sum(ids)
+
+        async def ours(use_numpy: bool, method: str) -> float:
+            async with Bitmapist(server.url, use_numpy=use_numpy) as bm:
+                ev = bm.MonthEvents("bench", 2026, 11)
+                fn = getattr(ev, method)
+                assert list(await fn()) == ids  # correctness before speed
+                times = []
+                for _ in range(args.repeat):
+                    seconds, _ = await _timed(fn)
+                    times.append(seconds)
+                return min(times)
+
+        numpy_s = asyncio.run(ours(True, "ids"))
+        python_s = asyncio.run(ours(False, "ids"))
+        array_numpy_s = asyncio.run(ours(True, "id_array"))
+        array_python_s = asyncio.run(ours(False, "id_array"))
+
+    table = report(
+        f"ids(): {args.members:,} members over [0, {args.span:,})",
+        Result("bitmapist 3.119 list(MonthEvents)", legacy["seconds"], "baseline"),
+        [
+            Result("bitmapist-async ids(), numpy", numpy_s, "target >= 20x"),
+            Result("bitmapist-async ids(), pure Python", python_s, "target >= 5x"),
+            Result("bitmapist-async id_array(), numpy", array_numpy_s, "array('I')"),
+            Result("bitmapist-async id_array(), pure Python", array_python_s, "array('I')"),
+        ],
+    )
+    print(table)
+    return table
+
+
+async def _timed(fn: object) -> tuple[float, object]:
+    import time
+
+    began = time.perf_counter()
+    result = await fn()  # type: ignore[operator]
+    return time.perf_counter() - began, result
+
+
+if __name__ == "__main__":
+    main()
