@@ -125,7 +125,8 @@ _VIOLATIONS: list[str] = []
 
 
 def _monitor(url: str, log: CommandLog, ready: threading.Event) -> None:
-    client = redis.Redis.from_url(url, protocol=2)
+    # No socket timeout: the monitor may sit idle for minutes (redis-py 8 defaults to 5 s).
+    client = redis.Redis.from_url(url, protocol=2, socket_timeout=None)
     try:
         with client.monitor() as monitor:  # type: ignore[no-untyped-call]
             ready.set()
