@@ -14,7 +14,7 @@ import redis
 
 from bitmapist_async._core.cohort import CohortQuery, bitmapist_layout, period_of
 from bitmapist_async._sync.cohort import cohort_table
-from bitmapist_async.sync import Bitmapist, Expression
+from bitmapist_async.sync import Bitmapist, Expression, PeriodEvents
 
 from .cohort_data import synthetic_marks, when
 from .conftest import CommandLog, RedisTarget
@@ -83,7 +83,9 @@ result = [encode(get_dates_data(**case)) for case in params["cases"]]
 """
 
 
-def active_web_ios(name: str, cls: Callable[..., Any], args: tuple[int, ...]) -> Expression:
+def active_web_ios(
+    name: str, cls: Callable[..., PeriodEvents], args: tuple[int, ...]
+) -> Expression:
     return cls("active", *args) & (cls("web", *args) | cls("ios", *args))
 
 
