@@ -25,7 +25,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Literal, TypeAlias, cast, get_args
+from typing import Any, Literal, TypeAlias, cast, get_args
 
 from .periods import DayPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
 from .validate import check_name
@@ -247,7 +247,7 @@ class CohortQuery:
         }
         return params
 
-    def as_kwargs(self) -> dict[str, object]:
+    def as_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for ``bm.cohort(**query.as_kwargs())``."""
         return {f: getattr(self, f) for f in self.__dataclass_fields__}
 
