@@ -76,7 +76,7 @@ def test_heatmap_levels_and_cells() -> None:
                          ("empty", "", "")]  # fmt: skip
     counts = render_table(_table(as_percent=False))
     cells = re.findall(r'<td class="(cell h\d+|empty)"(?: title="([^"]*)")?>([^<]*)</td>', counts)
-    assert cells[:3] == [("cell h10", "100.0% of 4", "4"), ("cell h2", "25.0% of 4", "1"),
+    assert cells[:3] == [("cell h10", "100.0% of 4", "4"), ("cell h3", "25.0% of 4", "1"),
                          ("cell h0", "0.0% of 4", "0")]  # fmt: skip
     assert "<td>2.5</td><td>1.0</td><td>0.0</td>" in counts  # column averages
     assert re.search(r"<th scope=\"row\" class=\"period\">average</th>", counts)

@@ -138,7 +138,7 @@ def _cell(value: object, size: int, as_percent: bool) -> _Cell:
     else:
         fraction = float(value) / size if size else 0.0
         text, title = str(int(value)), f"{fraction:.1%} of {size}"
-    level = max(0, min(10, round(fraction * 10)))
+    level = max(0, min(10, int(fraction * 10 + 0.5)))  # half up: 25% is level 3
     return _Cell(text, level, title)
 
 
