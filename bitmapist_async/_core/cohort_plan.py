@@ -24,7 +24,7 @@ from .cohort import Cell, Retention, Row
 from .keys import KeyScheme
 from .plan import BitOpStep, Node, Op, Query, compile_plan
 
-__all__ = ("TablePlan", "cell_value", "plan_table")
+__all__ = ("StepBuilder", "TablePlan", "cell_value", "plan_table")
 
 
 def cell_value(size: int, returning: int, both: int, as_percent: bool) -> Cell:
@@ -75,7 +75,7 @@ class TablePlan:
         return table
 
 
-class _Builder:
+class StepBuilder:
     """Collects steps under unique temporary names."""
 
     def __init__(self, scheme: KeyScheme, token: str) -> None:
@@ -129,7 +129,7 @@ def plan_table(
             f"expected {rows_n + num_of_rows} return selections "
             f"({rows_n} rows + num_of_rows={num_of_rows}), got {len(returns)}"
         )
-    builder = _Builder(scheme, token)
+    builder = StepBuilder(scheme, token)
     cohort_keys = [builder.add_node(node, scheme) for node in cohorts]
     return_keys = [builder.add_node(node, scheme) for node in returns]
     if retention == "unbounded":

@@ -239,6 +239,7 @@ class Bitmapist:
         start_date: date | str | None = None,
         retention: Retention = "classic",
         handlers: Mapping[str, _cohort.Handler] | None = None,
+        compute: _cohort.Compute = "storage",
     ) -> CohortTable:
         """A cohort table: of the users who did *select1* (and *select1b*) in period N, how
         many did *select2* (and *select2b*) in period N+k? (``retention="unbounded"``: in
@@ -250,6 +251,10 @@ class Bitmapist:
         :param handlers: custom selections for this call, by name: ``handler(name, cls,
             cls_args)`` returns an expression, e.g. ``cls("active", *cls_args) &
             (cls("web", *cls_args) | cls("ios", *cls_args))``.
+        :param compute: ``"storage"`` counts every cell in storage (one ``BITOP`` and
+            ``BITCOUNT`` each; only counts travel); ``"local"`` fetches each selection's bitmap
+            once and counts the cells here (numpy >= 2 if available): much faster while the
+            bitmaps are small (ids up to a few million), heavier on the network beyond.
         :raises TypeError: a parameter of the wrong type (before any I/O).
         :raises ValueError: a parameter out of range (before any I/O).
 
@@ -261,7 +266,7 @@ class Bitmapist:
             select1, select2, select1b, select2b, time_group, as_percent,
             num_results, num_of_rows, start_date, retention,
         )  # fmt: skip
-        return _cohort.cohort_table(self, query, handlers=handlers)
+        return _cohort.cohort_table(self, query, handlers=handlers, compute=compute)
 
     # -- keyspace --------------------------------------------------------------------------
 

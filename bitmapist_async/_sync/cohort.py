@@ -11,9 +11,9 @@ bitmaps, or what a custom handler composes) and runs the plan.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from .._core.cohort import (
     CohortLayout,
@@ -22,20 +22,26 @@ from .._core.cohort import (
     native_layout,
     period_fields,
 )
+from .._core.cohort_local import have_bitwise_count, plan_local
 from .._core.cohort_plan import plan_table
 from .._core.periods import Period
+from .._core.plan import BitOpStep, Query
 from .events import BitOpAnd, Expression, PeriodEvents
 
 if TYPE_CHECKING:
     from .client import Bitmapist
 
-__all__ = ("Handler", "cohort_table", "event_class")
+__all__ = ("Compute", "Handler", "cohort_table", "event_class")
 
 #: A custom selection: ``handler(name, cls, cls_args) -> expression``, where ``cls`` is the
 #: client's ``DayEvents``, ``WeekEvents``, ``MonthEvents`` or ``YearEvents`` and ``cls_args``
 #: the period's fields, so that ``cls("active", *cls_args)`` is the event in that period.
 #: bitmapist's ``set_custom_handler`` callbacks have this shape (without ``system``).
 Handler: TypeAlias = Callable[[str, Callable[..., PeriodEvents], tuple[int, ...]], Expression]
+
+#: Where the cells are counted: ``"storage"`` (one ``BITOP`` + ``BITCOUNT`` per cell, only
+#: counts travel) or ``"local"`` (each selection's bitmap travels once, cells are counted here).
+Compute: TypeAlias = Literal["storage", "local"]
 
 
 def event_class(bm: Bitmapist, time_group: str) -> type[PeriodEvents]:
@@ -93,17 +99,21 @@ def cohort_table(
     *,
     handlers: Mapping[str, Handler] | None = None,
     layout: CohortLayout | None = None,
+    compute: Compute = "storage",
 ) -> CohortTable:
     """Compute the table *query* describes.
 
     :param handlers: custom selections by name, for this call (see :data:`Handler`).
     :param layout: which periods and row labels (default :func:`native_layout`; a
         bitmapist-compatible wrapper passes ``bitmapist_layout(...)``).
+    :param compute: see :data:`Compute`. Both take at most two round trips.
     :raises TypeError: a bad handler mapping, or a handler that returns something else than
         an expression of *bm* (before any I/O).
     """
     if not isinstance(query, CohortQuery):
         raise TypeError(f"query must be a CohortQuery, got {query!r}")
+    if compute not in ("storage", "local"):
+        raise ValueError(f"compute must be 'storage' or 'local', got {compute!r}")
     selections = _Selections(bm, query.time_group, _check_handlers(handlers))
     if layout is None:
         layout = native_layout(query, bm.options.now_local(), bm.options.tz)
@@ -111,19 +121,43 @@ def cohort_table(
     rows_n = layout.num_results
     cohorts = [selections.both(query.select1, query.select1b, p) for p in periods[:rows_n]]
     returns = [selections.both(query.select2, query.select2b, p) for p in periods]
-    plan = plan_table(
-        [e.node for e in cohorts],
-        [e.node for e in returns],
-        query.num_of_rows,
-        query.retention,
-        bm.options.scheme,
-        secrets.token_hex(8),
-    )
+    cohort_nodes = [e.node for e in cohorts]
+    return_nodes = [e.node for e in returns]
+    scheme, token = bm.options.scheme, secrets.token_hex(8)
+    if compute == "local":
+        local = plan_local(cohort_nodes, return_nodes, query.num_of_rows, scheme, token)
+        results = _run(bm, local.steps, local.queries, local.temp_keys)
+        rows = local.rows(
+            results, layout.labels, query.retention, query.as_percent, _numpy_choice(bm)
+        )
+    else:
+        plan = plan_table(
+            cohort_nodes, return_nodes, query.num_of_rows, query.retention, scheme, token
+        )
+        results = _run(bm, plan.steps, plan.queries, plan.temp_keys)
+        rows = plan.rows(results, layout.labels, query.as_percent)
+    return CohortTable(rows, query)
+
+
+def _numpy_choice(bm: Bitmapist) -> bool | None:
+    """The client's ``use_numpy``, unless numpy >= 2 is missing (then pure Python)."""
+    return bm.use_numpy if bm.use_numpy is False or have_bitwise_count() else False
+
+
+def _run(
+    bm: Bitmapist,
+    steps: Sequence[BitOpStep],
+    queries: Sequence[Query],
+    temp_keys: Sequence[str],
+) -> list[int | bytes]:
+    """Evaluate in one round trip, then delete the temporary keys in a second (if any)."""
     try:
-        results = bm.storage.evaluate(plan.steps, plan.queries)
+        results = bm.storage.evaluate(steps, queries)
     except BaseException:
-        with suppress(Exception):  # best effort: the keys also expire after bitop_ttl
-            bm.storage.delete(plan.temp_keys)
+        if temp_keys:
+            with suppress(Exception):  # best effort: the keys also expire after bitop_ttl
+                bm.storage.delete(temp_keys)
         raise
-    bm.storage.delete(plan.temp_keys)
-    return CohortTable(plan.rows(results, layout.labels, query.as_percent), query)
+    if temp_keys:
+        bm.storage.delete(temp_keys)
+    return results

@@ -121,6 +121,7 @@ QUERIES: st.SearchStrategy[dict[str, Any]] = st.builds(
     num_of_rows=st.integers(0, 5),
     retention=st.sampled_from(["classic", "unbounded"]),
     start=st.integers(-3, 40).map(lambda n: DAY0 + timedelta(days=n)),
+    compute=st.sampled_from(["storage", "local"]),
 )
 
 
@@ -143,9 +144,9 @@ def test_model(redis_url: str, admin: redis.Redis) -> None:
         bm = portal.call(_open_empty, redis_url)
         try:
             portal.call(write, bm, marks)
-            start = params.pop("start")
+            start, compute = params.pop("start"), params.pop("compute")
             query = CohortQuery(**params, start_date=start)
-            table = portal.call(lambda: bm.cohort(**query.as_kwargs()))
+            table = portal.call(lambda: bm.cohort(**query.as_kwargs(), compute=compute))
             assert typed(table.rows) == typed(model_rows(EventModel().add(marks), query, start))
             assert admin.keys("trackist_bitop_*") == []
         finally:
@@ -159,7 +160,10 @@ def test_model(redis_url: str, admin: redis.Redis) -> None:
 
 @pytest.mark.parametrize("time_group", ["days", "weeks", "months"])
 @pytest.mark.parametrize("retention", ["classic", "unbounded"])
-async def test_dense_data_against_the_model(bm: Bitmapist, time_group: str, retention: str) -> None:
+@pytest.mark.parametrize("compute", ["storage", "local"])
+async def test_dense_data_against_the_model(
+    bm: Bitmapist, time_group: str, retention: str, compute: Any
+) -> None:
     first = DAY0 - timedelta(days=70)
     marks = synthetic_marks(first, 160, 25, seed=5)
     await write(bm, marks)
@@ -170,7 +174,7 @@ async def test_dense_data_against_the_model(bm: Bitmapist, time_group: str, rete
             "active", "song:play", select1b, select2b, as_percent=as_percent, num_results=6,
             num_of_rows=4, start_date=first + timedelta(days=3), **params,
         )  # fmt: skip
-        table = await bm.cohort(**query.as_kwargs())
+        table = await bm.cohort(**query.as_kwargs(), compute=compute)
         expected = model_rows(model, query, first + timedelta(days=3))
         assert typed(table.rows) == typed(expected)
         assert any(cell not in ("", 0.0) for row in expected for cell in row[2:])
@@ -180,12 +184,15 @@ async def test_dense_data_against_the_model(bm: Bitmapist, time_group: str, rete
 
 
 @pytest.mark.parametrize(
-    ("time_group", "num_results", "num_of_rows", "retention"),
+    ("time_group", "num_results", "num_of_rows", "retention", "compute"),
     [
-        ("days", 1, 0, "classic"),
-        ("days", 31, 12, "classic"),
-        ("weeks", 104, 48, "unbounded"),
-        ("years", 3, 12, "unbounded"),
+        ("days", 1, 0, "classic", "storage"),
+        ("days", 31, 12, "classic", "storage"),
+        ("weeks", 104, 48, "unbounded", "storage"),
+        ("years", 3, 12, "unbounded", "storage"),
+        ("days", 31, 12, "classic", "local"),
+        ("weeks", 104, 48, "unbounded", "local"),
+        ("years", 3, 12, "classic", "local"),
     ],
 )
 async def test_two_round_trips_whatever_the_size(
@@ -195,6 +202,7 @@ async def test_two_round_trips_whatever_the_size(
     num_results: int,
     num_of_rows: int,
     retention: str,
+    compute: Any,
 ) -> None:
     bm, storage = counted
     marks = [Mark("a", uid, DAY0 + timedelta(days=uid % 40)) for uid in range(200)]
@@ -212,12 +220,27 @@ async def test_two_round_trips_whatever_the_size(
         num_of_rows=num_of_rows,
         start_date=DAY0,
         retention=retention,  # type: ignore[arg-type]
+        compute=compute,
     )
     assert storage.calls == ["evaluate", "delete"]
     assert len(table.rows) == num_results
     assert all(len(row) == num_of_rows + 3 for row in table.rows)
     # Only this table's temporary keys are gone: another expression's result stays.
     assert admin.keys("trackist_bitop_*") == before != []
+
+
+async def test_local_compute_of_plain_events_is_one_round_trip(
+    counted: tuple[Bitmapist, CountingStorage], admin: redis.Redis
+) -> None:
+    bm, storage = counted
+    await write(bm, [Mark("a", uid, DAY0 + timedelta(days=uid % 5)) for uid in range(50)])
+    storage.calls.clear()
+    local = await bm.cohort("a", "a", num_results=5, num_of_rows=3, start_date=DAY0,
+                            compute="local")  # fmt: skip
+    assert storage.calls == ["evaluate"]  # GETs only: no temporary key to delete
+    remote = await bm.cohort("a", "a", num_results=5, num_of_rows=3, start_date=DAY0)
+    assert typed(local.rows) == typed(remote.rows)
+    assert admin.keys("trackist_bitop_*") == []
 
 
 def synced_mark(command_log: CommandLog, admin: redis.Redis, tag: str) -> int:
@@ -256,13 +279,15 @@ async def test_temporary_keys_are_unique_expiring_and_deleted(
 # -- semantics -------------------------------------------------------------------------------
 
 
-async def test_unbounded_retention_counts_any_later_period(bm: Bitmapist) -> None:
+@pytest.mark.parametrize("compute", ["storage", "local"])
+async def test_unbounded_retention_counts_any_later_period(bm: Bitmapist, compute: Any) -> None:
     day = DAY0
     marks = [Mark("signup", uid, day) for uid in (1, 2, 3, 4)]
     marks += [Mark("active", 1, day + timedelta(days=1)), Mark("active", 2, day + timedelta(2))]
     marks += [Mark("active", 3, day + timedelta(days=3)), Mark("active", 9, day)]
     await write(bm, marks)
-    kwargs: dict[str, Any] = {"num_results": 1, "num_of_rows": 3, "start_date": day}
+    kwargs: dict[str, Any] = {"num_results": 1, "num_of_rows": 3, "start_date": day,
+                              "compute": compute}  # fmt: skip
     classic = await bm.cohort("signup", "active", as_percent=False, **kwargs)
     unbounded = await bm.cohort(
         "signup", "active", as_percent=False, retention="unbounded", **kwargs
@@ -359,6 +384,7 @@ async def test_default_window_ends_with_the_current_period(bm: Bitmapist) -> Non
         ({"handlers": ["a"]}, TypeError, "handlers"),
         ({"handlers": {"a": 1}}, TypeError, "handlers"),
         ({"handlers": {"a": lambda name, cls, args: "a"}}, TypeError, "custom handler 'a'"),
+        ({"compute": "gpu"}, ValueError, "compute must be"),
     ],
 )
 async def test_bad_input_fails_before_any_io(

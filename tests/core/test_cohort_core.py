@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import given, settings
 
 from bitmapist_async._core.cohort import (
     CohortQuery,
@@ -13,6 +16,7 @@ from bitmapist_async._core.cohort import (
     column_averages,
     native_layout,
 )
+from bitmapist_async._core.cohort_local import count_cells, have_bitwise_count, plan_local
 from bitmapist_async._core.cohort_plan import cell_value, plan_table
 from bitmapist_async._core.keys import KeyScheme
 from bitmapist_async._core.periods import DayPeriod, MonthPeriod, WeekPeriod, YearPeriod
@@ -148,3 +152,53 @@ def test_table_checks_row_width_and_averages() -> None:
     assert column_averages([[label, 0, "", ""]]) == [None, None]
     with pytest.raises(ValueError, match="every row needs 4 items"):
         CohortTable([[label, 4, 50.0]], q)
+
+
+def _bitmap(ids: set[int]) -> bytes:
+    data = bytearray(max(ids) // 8 + 1 if ids else 0)
+    for uid in ids:
+        data[uid >> 3] |= 0x80 >> (uid & 7)
+    return bytes(data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    sets=st.lists(st.sets(st.integers(0, 300), max_size=40), min_size=3, max_size=7),
+    rows=st.integers(1, 3),
+    retention=st.sampled_from(["classic", "unbounded"]),
+    data=st.data(),
+)
+def test_local_counts_match_sets_with_and_without_numpy(
+    sets: list[set[int]], rows: int, retention: Any, data: st.DataObject
+) -> None:
+    num_of_rows = len(sets) - rows if len(sets) > rows else 0
+    periods = rows + num_of_rows
+    cohort_at = [data.draw(st.integers(0, len(sets) - 1)) for _ in range(rows)]
+    return_at = [data.draw(st.integers(0, len(sets) - 1)) for _ in range(periods)]
+    columns = [sets[i] for i in return_at]
+    if retention == "unbounded":
+        columns = [set().union(*columns[i:]) for i in range(periods)]
+    expected = (
+        [len(sets[i]) for i in cohort_at],
+        [len(c) for c in columns],
+        [[len(sets[i] & columns[r + k]) for k in range(num_of_rows + 1)]
+         for r, i in enumerate(cohort_at)],
+    )  # fmt: skip
+    bitmaps = [_bitmap(s) for s in sets]
+    assert count_cells(bitmaps, cohort_at, return_at, num_of_rows, retention, False) == expected
+    if have_bitwise_count():
+        assert count_cells(bitmaps, cohort_at, return_at, num_of_rows, retention, True) == expected
+
+
+def test_local_plan_dedupes_bitmaps() -> None:
+    a = [Leaf(SCHEME.event_key("a", f"2026-1-{i}")) for i in range(1, 6)]
+    both = [make_op(SCHEME, "AND", [a[i], Leaf("trackist_c_u")]) for i in range(3)]
+    plan = plan_local(both, a, 2, SCHEME, "tok")
+    assert [q.kind for q in plan.queries] == ["get"] * 8
+    assert plan.cohort_at == (0, 1, 2)
+    assert plan.return_at == (3, 4, 5, 6, 7)
+    assert plan.temp_keys == tuple(f"trackist_bitop_cohort_tok_{n}" for n in range(3))
+    same = plan_local(a[:3], a, 2, SCHEME, "tok")
+    assert same.cohort_at == (0, 1, 2)
+    assert same.return_at == (0, 1, 2, 3, 4)
+    assert same.steps == ()
