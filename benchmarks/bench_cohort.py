@@ -3,7 +3,9 @@
 Baseline: bitmapist 3.119's ``get_dates_data`` on the same keys, same server, same run; the two
 tables are checked to be equal (cell types included) before anything is timed. Round trips are
 counted at the connection (one ``send_packed_command`` per command or per pipeline) on both
-sides. Target: >= 30x.
+sides. Both compute modes are measured: ``"storage"`` (one BITOP + BITCOUNT per cell, two round
+trips) and ``"local"`` (one GET per bitmap, cells counted here; numpy and pure Python).
+Target: >= 30x.
 
     python -m benchmarks.bench_cohort
 """
