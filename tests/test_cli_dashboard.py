@@ -27,7 +27,7 @@ def test_dashboard_serves_form_table_and_400s(redis_url: str) -> None:
         for uid in (1, 2, 3):
             bm.mark_event("signup", uid, datetime(2026, 5, 4, tzinfo=timezone.utc))
         bm.mark_event("active", 2, datetime(2026, 5, 5, tzinfo=timezone.utc))
-    with running_dashboard(redis_url) as base:
+    with running_dashboard(redis_url, "--compute", "local") as base:
         status, page = _get(base + "/")
         assert status == 200
         assert '<option value="signup">signup</option>' in page

@@ -85,8 +85,9 @@ async def test_form_lists_the_stored_events(bm: Bitmapist) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-async def test_table_shows_the_computed_cells(bm: Bitmapist) -> None:
-    app = CohortApp(bm, handlers={"web_or_ios": web_or_ios})
+@pytest.mark.parametrize("compute", ["storage", "local"])
+async def test_table_shows_the_computed_cells(bm: Bitmapist, compute: Any) -> None:
+    app = CohortApp(bm, handlers={"web_or_ios": web_or_ios}, compute=compute)
     for retention, percent in (("classic", "1"), ("unbounded", "0")):
         query = _q(select2="web_or_ios", retention=retention, as_percent=percent)
         response = await call_asgi(app, "/", query)
@@ -198,9 +199,11 @@ async def test_storage_down_is_a_503() -> None:
     assert "storage unavailable" in response.text
 
 
-def test_app_needs_an_async_client() -> None:
+async def test_app_checks_its_arguments(bm: Bitmapist) -> None:
     with pytest.raises(TypeError, match="bm must be a"):
         CohortApp(object())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="compute must be"):
+        CohortApp(bm, compute="gpu")  # type: ignore[arg-type]
 
 
 # The session server's MONITOR splits commands on spaces, so keys with spaces (this event name)

@@ -17,11 +17,14 @@ from typing import Any
 import redis.exceptions
 
 from .._async.client import DEFAULT_URL, Bitmapist
+from .._async.cohort import Compute
 
 __all__ = ("register", "serve")
 
 
-async def serve(url: str, host: str, port: int, key_prefix: str, log_level: str) -> None:
+async def serve(
+    url: str, host: str, port: int, key_prefix: str, log_level: str, compute: Compute = "storage"
+) -> None:
     """Serve the dashboard for the store at *url* until the process is told to stop."""
     import uvicorn
 
@@ -30,7 +33,11 @@ async def serve(url: str, host: str, port: int, key_prefix: str, log_level: str)
     async with Bitmapist(url, key_prefix=key_prefix) as bm:
         await bm.ping()  # fail now, with the server's error, rather than on the first request
         config = uvicorn.Config(
-            CohortApp(bm), host=host, port=port, log_level=log_level, lifespan="off"
+            CohortApp(bm, compute=compute),
+            host=host,
+            port=port,
+            log_level=log_level,
+            lifespan="off",
         )
         await uvicorn.Server(config).serve()
 
@@ -45,7 +52,11 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        asyncio.run(serve(args.redis_url, args.host, args.port, args.key_prefix, args.log_level))
+        asyncio.run(
+            serve(
+                args.redis_url, args.host, args.port, args.key_prefix, args.log_level, args.compute
+            )
+        )
     except (OSError, redis.exceptions.RedisError) as exc:
         print(f"bitmapist-async dashboard: {exc}", file=sys.stderr)
         return 1
@@ -63,6 +74,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
     parser.add_argument("--port", type=int, default=8000, help="default 8000; 0: any free port")
     parser.add_argument("--key-prefix", default="trackist_", help="default trackist_")
+    parser.add_argument(
+        "--compute",
+        default="storage",
+        choices=["storage", "local"],
+        help="count cells in storage (default) or here, fetching each bitmap once",
+    )
     parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode
 import redis.exceptions
 
 from .._async.client import Bitmapist
-from .._async.cohort import Handler, cohort_table
+from .._async.cohort import Compute, Handler, cohort_table
 from .._core.cohort import PARAMS, CohortQuery, CohortTable
 from ._render import render_csv, render_page
 
@@ -57,6 +57,7 @@ class CohortApp:
     :param title: the page title.
     :param max_cells: refuse (400) tables with more offset cells than this.
     :param names_ttl: seconds the list of event names is cached.
+    :param compute: where cells are counted (see :meth:`~bitmapist_async.Bitmapist.cohort`).
 
     Example::
 
@@ -72,6 +73,7 @@ class CohortApp:
         title: str = "Cohorts",
         max_cells: int = 20_000,
         names_ttl: float = 30.0,
+        compute: Compute = "storage",
     ) -> None:
         if not isinstance(bm, Bitmapist):
             raise TypeError(f"bm must be a bitmapist_async.Bitmapist, got {bm!r}")
@@ -82,6 +84,9 @@ class CohortApp:
         self._names_ttl = names_ttl
         self._names: list[str] = []
         self._names_at = -float("inf")
+        if compute not in ("storage", "local"):
+            raise ValueError(f"compute must be 'storage' or 'local', got {compute!r}")
+        self._compute: Compute = compute
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -118,7 +123,9 @@ class CohortApp:
         if scope.get("query_string"):
             try:
                 query = self._parse(scope, names)
-                table = await cohort_table(self._bm, query, handlers=self._handlers)
+                table = await cohort_table(
+                    self._bm, query, handlers=self._handlers, compute=self._compute
+                )
             except _BadRequest as exc:
                 error, status = str(exc), 400
             except _STORAGE_ERRORS as exc:
@@ -139,7 +146,9 @@ class CohortApp:
     async def _csv(self, scope: Scope, send: Send) -> None:
         try:
             query = self._parse(scope, await self._event_names())
-            table = await cohort_table(self._bm, query, handlers=self._handlers)
+            table = await cohort_table(
+                self._bm, query, handlers=self._handlers, compute=self._compute
+            )
         except _BadRequest as exc:
             await _respond(scope, send, 400, "text/plain; charset=utf-8", f"{exc}\n")
             return
