@@ -25,8 +25,8 @@ from .._core.cohort import (
 from .._core.cohort_local import have_bitwise_count, plan_local
 from .._core.cohort_plan import plan_table
 from .._core.periods import Period
-from .._core.plan import BitOpStep, Query
-from .events import BitOpAnd, Expression, PeriodEvents
+from .._core.plan import BitOpStep, Node, Query, make_op
+from .events import Expression, PeriodEvents
 
 if TYPE_CHECKING:
     from .client import Bitmapist
@@ -67,30 +67,32 @@ def _check_handlers(handlers: Mapping[str, Handler] | None) -> Mapping[str, Hand
 
 
 class _Selections:
-    """Builds the expression of a selection name in a period."""
+    """Builds the expression tree of a selection name in a period (an event's own bitmap, or
+    what its custom handler composes)."""
 
     def __init__(self, bm: Bitmapist, time_group: str, handlers: Mapping[str, Handler]) -> None:
         self._bm = bm
         self._cls = event_class(bm, time_group)
         self._handlers = handlers
+        self._scheme = bm.options.scheme
 
-    def one(self, name: str, period: Period) -> Expression:
+    def one(self, name: str, period: Period) -> Node:
         handler = self._handlers.get(name)
         if handler is None:
-            return self._cls._from_period(self._bm, name, period)
+            return PeriodEvents._make_node(self._bm, name, period)
         expression = handler(name, self._cls, period_fields(period))
         if not isinstance(expression, Expression) or expression.bitmapist is not self._bm:
             raise TypeError(
                 f"custom handler {name!r} must return an event or bit operation of this "
                 f"client, got {expression!r}"
             )
-        return expression
+        return expression.node
 
-    def both(self, name: str, extra: str | None, period: Period) -> Expression:
-        expression = self.one(name, period)
+    def both(self, name: str, extra: str | None, period: Period) -> Node:
+        node = self.one(name, period)
         if extra is None:
-            return expression
-        return BitOpAnd(expression, self.one(extra, period))
+            return node
+        return make_op(self._scheme, "AND", [node, self.one(extra, period)])
 
 
 def cohort_table(
@@ -119,10 +121,8 @@ def cohort_table(
         layout = native_layout(query, bm.options.now_local(), bm.options.tz)
     periods = layout.periods(query.num_of_rows)
     rows_n = layout.num_results
-    cohorts = [selections.both(query.select1, query.select1b, p) for p in periods[:rows_n]]
-    returns = [selections.both(query.select2, query.select2b, p) for p in periods]
-    cohort_nodes = [e.node for e in cohorts]
-    return_nodes = [e.node for e in returns]
+    cohort_nodes = [selections.both(query.select1, query.select1b, p) for p in periods[:rows_n]]
+    return_nodes = [selections.both(query.select2, query.select2b, p) for p in periods]
     scheme, token = bm.options.scheme, secrets.token_hex(8)
     if compute == "local":
         local = plan_local(cohort_nodes, return_nodes, query.num_of_rows, scheme, token)
