@@ -22,7 +22,7 @@ from datetime import datetime
 
 from .cohort import Cell, Retention, Row
 from .keys import KeyScheme
-from .plan import BitOpStep, Node, Op, Query, compile_plan
+from .plan import BitOpStep, Leaf, Node, Op, Query, compile_plan
 
 __all__ = ("StepBuilder", "TablePlan", "cell_value", "plan_table")
 
@@ -88,6 +88,8 @@ class StepBuilder:
 
     def add_node(self, node: Node, scheme: KeyScheme) -> str:
         """Materialise *node* (its steps, renamed); return the key that holds it."""
+        if isinstance(node, Leaf):
+            return node.key
         plan = compile_plan(node, scheme)
         for step in plan.steps:
             if step.dest in self.renamed:
