@@ -61,6 +61,12 @@ def test_names_are_escaped_in_the_table_and_page() -> None:
     assert '<div class="bm-error" role="alert" id="bm-error">bad &lt;img' in page
 
 
+def test_table_caption_can_be_replaced() -> None:
+    html = render_table(_table(), caption="Rows from elsewhere")
+    assert "<caption>Rows from elsewhere</caption>" in html
+    assert "<img" not in render_table(_table(), caption=XSS)
+
+
 def test_form_stays_usable_with_hundreds_of_names() -> None:
     names = [f"feature:{n:04d}" for n in range(600)]
     html = render_form(names)

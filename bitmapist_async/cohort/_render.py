@@ -192,10 +192,21 @@ def render_form(
     return _environment().get_template("form.html").render(standalone=True, **context)
 
 
-def render_table(table: CohortTable, *, csv_url: str = "", nonce: str | None = None) -> str:
+def render_table(
+    table: CohortTable,
+    *,
+    csv_url: str = "",
+    nonce: str | None = None,
+    caption: str | None = None,
+) -> str:
     """The result table: a heatmap (cells shaded by percentage, or by count over the cohort
-    size), a row of column averages, and an optional CSV download link."""
+    size), a row of column averages, and an optional CSV download link.
+
+    :param caption: the table's caption (default: ``table.query.describe()``).
+    """
     context = _table_context(table)
+    if caption is not None:
+        context["caption"] = caption
     return (
         _environment()
         .get_template("table.html")
