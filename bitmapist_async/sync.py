@@ -16,6 +16,8 @@ Example::
 from __future__ import annotations
 
 from . import __version__ as __version__
+from ._core.cohort import CohortQuery as CohortQuery
+from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import WriteFailedError as WriteFailedError
@@ -47,6 +49,8 @@ __all__ = (
     "Bitmapist",
     "BitmapistError",
     "ClientClosedError",
+    "CohortQuery",
+    "CohortTable",
     "DayEvents",
     "Expression",
     "HourEvents",
