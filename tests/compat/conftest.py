@@ -23,7 +23,8 @@ def compat_default(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """``setup_redis("default", ...)`` on the suite's server for this test; SYSTEMS, the module
     flags and this thread's runtime bit-op registry are restored afterwards."""
     url = urlparse(redis_url)
-    assert url.hostname is not None and url.port is not None
+    assert url.hostname is not None
+    assert url.port is not None
     saved = dict(compat.SYSTEMS)
     monkeypatch.setattr(compat, "TRACK_HOURLY", False)
     monkeypatch.setattr(compat, "TRACK_UNIQUE", False)
