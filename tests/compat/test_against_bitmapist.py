@@ -168,7 +168,7 @@ def ours(monkeypatch: pytest.MonkeyPatch) -> Runner:
     return run
 
 
-def keyspace(admin: redis.Redis) -> dict[str, bytes]:
+def keyspace(admin: redis.Redis) -> dict[str, Any]:
     """Every key and its value; then empty the keyspace."""
     keys = admin.keys("*")
     values = {(k.decode() if isinstance(k, bytes) else k): admin.get(k) for k in keys}
