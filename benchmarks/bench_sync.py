@@ -1,8 +1,9 @@
 """Sync ``mark_event`` loops: bitmapist 3.119 vs ``bitmapist_async.sync`` vs ``compat``.
 
-One private redis-server, one run. Each variant marks ``--marks`` ids (one call each, the
-month, ISO week and day bitmaps) and the best of ``--repeat`` loops counts. bitmapist runs in its
-own virtualenv, before and after ours (the faster of its two runs is the baseline).
+One private redis-server, one run. Each variant marks ``--marks`` ids (one call each: the month,
+ISO week and day bitmaps); the best loop counts. Rounds interleave the variants, bitmapist (in
+its own virtualenv) included, so that machine noise hits them alike. Two reference rows without
+the library show the cost of the redis-py ``Pipeline`` object against hand-packed commands.
 Target: the sync loop at least as fast as bitmapist's.
 
     python -m benchmarks.bench_sync
@@ -14,10 +15,12 @@ import argparse
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 import redis
 
 import bitmapist_async.compat as compat
+from bitmapist_async._sync.redis_storage import redis_connect_kwargs
 from bitmapist_async.sync import Bitmapist
 
 from ._support import Result, legacy_python, private_redis, report, run_legacy
@@ -28,6 +31,7 @@ KEYS = ("trackist_bench_2026-11", "trackist_bench_W2026-48", "trackist_bench_202
 LEGACY_SCRIPT = """
 import time
 from datetime import datetime, timezone
+from typing import Any
 from bitmapist import MonthEvents, get_redis, mark_event
 when = datetime(2026, 11, 28, 13, tzinfo=timezone.utc)
 times = []
@@ -68,60 +72,94 @@ def batch_row(url: str, admin: redis.Redis, marks: int, repeat: int) -> Result |
     return None
 
 
+def raw_pipeline(client: redis.Redis) -> Callable[[int], None]:
+    """Reference: the three SETBITs of a mark through a redis-py ``Pipeline`` object."""
+
+    def mark(uid: int) -> None:
+        with client.pipeline(transaction=False) as pipe:
+            for key in KEYS:
+                pipe.setbit(key, uid, 1)
+            pipe.execute()
+
+    return mark
+
+
+def hand_packed(client: redis.Redis) -> Callable[[int], None]:
+    """Reference: the same three SETBITs packed by hand on one pooled connection."""
+    pool = client.connection_pool
+
+    def mark(uid: int) -> None:
+        conn: Any = pool.get_connection()  # redis-py leaves these methods untyped
+        try:
+            conn.send_packed_command(conn.pack_commands([("SETBIT", k, uid, 1) for k in KEYS]))
+            for _ in KEYS:
+                conn.read_response()
+        finally:
+            pool.release(conn)
+
+    return mark
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--marks", type=int, default=10_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3, help="loops per variant per round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     args = parser.parse_args(argv)
 
     python = legacy_python()
     if python is None:
         raise SystemExit("could not install bitmapist 3.119 for the baseline")
     params = {"marks": args.marks, "repeat": args.repeat, "keys": list(KEYS)}
+    best: dict[str, float] = {}
+
+    def keep(name: str, seconds: float) -> None:
+        best[name] = min(seconds, best.get(name, seconds))
+
     with private_redis() as server:
         admin = redis.Redis(port=server.port, protocol=2)
-        legacy_first = run_legacy(python, server.port, LEGACY_SCRIPT, **params)
-        assert legacy_first["count"] == args.marks
-
-        with Bitmapist(server.url) as bm:
-            sync_s = best_loop(
-                lambda uid: bm.mark_event("bench", uid, WHEN), admin, args.marks, args.repeat
-            )
-
+        raw = redis.Redis(port=server.port, **redis_connect_kwargs())
         saved = dict(compat.SYSTEMS)
         compat.setup_redis("default", "127.0.0.1", server.port)
         try:
-            compat_s = best_loop(
-                lambda uid: compat.mark_event("bench", uid, now=WHEN),
-                admin,
-                args.marks,
-                args.repeat,
-            )
+            with Bitmapist(server.url) as bm:
+                variants: dict[str, Callable[[int], None]] = {
+                    "sync": lambda uid: bm.mark_event("bench", uid, WHEN),
+                    "compat": lambda uid: compat.mark_event("bench", uid, now=WHEN),
+                    "raw-pipeline": raw_pipeline(raw),
+                    "hand-packed": hand_packed(raw),
+                }
+                # Every round runs every variant, so each sees the same share of machine noise.
+                for _ in range(args.rounds):
+                    legacy = run_legacy(python, server.port, LEGACY_SCRIPT, **params)
+                    assert legacy["count"] == args.marks
+                    keep("bitmapist", legacy["seconds"])
+                    for name, mark in variants.items():
+                        keep(name, best_loop(mark, admin, args.marks, args.repeat))
+                batch = batch_row(server.url, admin, args.marks, args.repeat)
         finally:
             compat.SYSTEMS["default"].close()
             compat.SYSTEMS.update(saved)
+            raw.close()
+            admin.close()
 
-        batch = batch_row(server.url, admin, args.marks, args.repeat)
-        legacy_again = run_legacy(python, server.port, LEGACY_SCRIPT, **params)
-        assert legacy_again["count"] == args.marks
-        admin.close()
-
-    baseline = min(legacy_first["seconds"], legacy_again["seconds"])
     rows = [
-        Result("bitmapist-async sync Bitmapist.mark_event loop", sync_s, "target >= 1.0x"),
-        Result("bitmapist_async.compat mark_event loop", compat_s, "drop-in"),
+        Result("bitmapist-async sync Bitmapist.mark_event loop", best["sync"], "target >= 1.0x"),
+        Result("bitmapist_async.compat mark_event loop", best["compat"], "drop-in"),
     ]
     if batch is not None:
         rows.append(batch)
+    rows += [
+        Result("reference: redis-py Pipeline, 3 SETBITs", best["raw-pipeline"], "no library"),
+        Result("reference: hand-packed, 3 SETBITs", best["hand-packed"], "no library"),
+    ]
     table = report(
-        f"sync mark_event: {args.marks:,} marks, one call each (best of {args.repeat})",
-        Result("bitmapist 3.119 mark_event loop", baseline, "baseline (MULTI/EXEC per mark)"),
+        f"sync mark_event: {args.marks:,} marks, one call each "
+        f"(best of {args.rounds} rounds x {args.repeat} loops)",
+        Result("bitmapist 3.119 mark_event loop", best["bitmapist"], "baseline (MULTI/EXEC)"),
         rows,
     )
-    per_second = ", ".join(
-        f"{name}: {args.marks / seconds:,.0f} marks/s"
-        for name, seconds in (("bitmapist", baseline), ("sync", sync_s), ("compat", compat_s))
-    )
+    per_second = ", ".join(f"{name}: {args.marks / s:,.0f} marks/s" for name, s in best.items())
     table += f"\n\n{per_second}"
     print(table)
     return table
