@@ -102,7 +102,7 @@ class RedisClusterProcess:
         states = []
         for port in self.ports:
             with redis.Redis(port=port, protocol=2, decode_responses=True) as client:
-                info = client.execute_command("CLUSTER", "INFO")  # type: ignore[no-untyped-call]
+                info = client.execute_command("CLUSTER", "INFO")
                 text = info if isinstance(info, str) else ""
                 fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
                 states.append(fields.get("cluster_state", "?"))

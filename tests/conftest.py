@@ -208,6 +208,12 @@ class LayoutTarget:
     name: str
     url: str
     options: dict[str, Any]
+    #: Admin connections to every server behind the target (test-side inspection only).
+    nodes: tuple[redis.Redis, ...] = ()
+
+    def physical_keys(self, pattern: str = "*") -> set[bytes]:
+        """Every physical key matching *pattern*, over all nodes."""
+        return {key for node in self.nodes for key in node.keys(pattern) if isinstance(key, bytes)}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -236,6 +242,15 @@ def redis_cluster() -> Iterator[RedisClusterProcess]:
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def cluster_nodes(redis_cluster: RedisClusterProcess) -> Iterator[tuple[redis.Redis, ...]]:
+    """Admin connections to every node of the suite's cluster."""
+    nodes = tuple(redis.Redis(port=port, protocol=2) for port in redis_cluster.ports)
+    yield nodes
+    for node in nodes:
+        node.close()
+
+
 @pytest.fixture
 def cluster_url(redis_cluster: RedisClusterProcess) -> str:
     """``redis+cluster://`` URL of the suite's cluster, with every node emptied for this test."""
@@ -247,9 +262,12 @@ def cluster_url(redis_cluster: RedisClusterProcess) -> str:
 def layout_target(request: pytest.FixtureRequest) -> LayoutTarget:
     name = request.param
     if name == "cluster":
-        return LayoutTarget(name, request.getfixturevalue("cluster_url"), SHARDED_OPTIONS)
+        url = request.getfixturevalue("cluster_url")
+        nodes = request.getfixturevalue("cluster_nodes")
+        return LayoutTarget(name, url, SHARDED_OPTIONS, nodes)
     options = SHARDED_OPTIONS if name == "sharded" else {}
-    return LayoutTarget(name, request.getfixturevalue("redis_url"), options)
+    url = request.getfixturevalue("redis_url")
+    return LayoutTarget(name, url, options, (request.getfixturevalue("admin"),))
 
 
 def _grammar_violations(url: str, log: CommandLog) -> list[str]:

@@ -71,13 +71,13 @@ class ShardedStorage:
         self._inner: RedisStorage | None = None
         self._owns_client = False
         self._layout_checked = False
+        self._client: redis_api.Redis | RedisCluster | None = None
+        self._cluster_url: tuple[str, dict[str, Any]] | None = None
         node_url = cluster_node_url(target) if isinstance(target, str) else None
         if node_url is not None:
             assert isinstance(target, str)
-            options = {**redis_connect_kwargs(), **pool_options}
-            self._client: redis_api.Redis | RedisCluster = RedisCluster.from_url(
-                node_url, **options
-            )
+            # Created on first use: the sync RedisCluster connects as it is built.
+            self._cluster_url = (node_url, {**redis_connect_kwargs(), **pool_options})
             self._owns_client = True
             self._description = redact_url(target)
         elif isinstance(target, RedisCluster):
@@ -97,8 +97,16 @@ class ShardedStorage:
             self._description = self._inner.describe()
 
     @property
-    def client(self) -> redis_api.Redis | RedisCluster:
-        """The underlying redis-py client."""
+    def client(self) -> redis_api.Redis | RedisCluster | None:
+        """The underlying redis-py client (``None`` until the first command when opened from a
+        ``redis+cluster://`` URL)."""
+        return self._client
+
+    def _connection(self) -> redis_api.Redis | RedisCluster:
+        if self._client is None:
+            assert self._cluster_url is not None
+            url, options = self._cluster_url
+            self._client = RedisCluster.from_url(url, **options)
         return self._client
 
     @property
@@ -109,7 +117,7 @@ class ShardedStorage:
     @property
     def is_cluster(self) -> bool:
         """Whether the client is a ``RedisCluster``."""
-        return isinstance(self._client, RedisCluster)
+        return self._cluster_url is not None or isinstance(self._client, RedisCluster)
 
     def describe(self) -> str:
         return f"{self._description} (sharded, shard_bits={self._layout.shard_bits})"
@@ -120,7 +128,7 @@ class ShardedStorage:
         """Send *commands* in one pipeline (one per node on a cluster); return the replies."""
         if not commands:
             return []
-        async with self._client.pipeline(transaction=False) as pipe:
+        async with self._connection().pipeline(transaction=False) as pipe:
             for command in commands:
                 pipe.execute_command(*command)
             replies: list[Any] = await pipe.execute()
@@ -228,7 +236,7 @@ class ShardedStorage:
         physical = self._layout.scan_pattern(pattern)
         regex = glob_regex(pattern)
         found: set[str] = set()
-        async for raw in self._client.scan_iter(match=physical, count=_SCAN_COUNT):
+        async for raw in self._connection().scan_iter(match=physical, count=_SCAN_COUNT):
             key = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
             parsed = self._layout.parse(key)
             if parsed is not None and regex.fullmatch(parsed[1].encode("utf-8", "surrogateescape")):
@@ -241,12 +249,12 @@ class ShardedStorage:
         await self._run(plan_delete(self._layout, keys, await self.shards()))
 
     async def ping(self) -> None:
-        await self._client.ping()
+        await self._connection().ping()
 
     async def aclose(self) -> None:
         if self._inner is not None:
             await self._inner.aclose()
-        elif self._owns_client:
+        elif self._owns_client and self._client is not None:
             await self._client.aclose()
 
 

@@ -73,13 +73,13 @@ class ShardedStorage:
         self._inner: RedisStorage | None = None
         self._owns_client = False
         self._layout_checked = False
+        self._client: redis_api.Redis | RedisCluster | None = None
+        self._cluster_url: tuple[str, dict[str, Any]] | None = None
         node_url = cluster_node_url(target) if isinstance(target, str) else None
         if node_url is not None:
             assert isinstance(target, str)
-            options = {**redis_connect_kwargs(), **pool_options}
-            self._client: redis_api.Redis | RedisCluster = RedisCluster.from_url(
-                node_url, **options
-            )
+            # Created on first use: the sync RedisCluster connects as it is built.
+            self._cluster_url = (node_url, {**redis_connect_kwargs(), **pool_options})
             self._owns_client = True
             self._description = redact_url(target)
         elif isinstance(target, RedisCluster):
@@ -99,8 +99,16 @@ class ShardedStorage:
             self._description = self._inner.describe()
 
     @property
-    def client(self) -> redis_api.Redis | RedisCluster:
-        """The underlying redis-py client."""
+    def client(self) -> redis_api.Redis | RedisCluster | None:
+        """The underlying redis-py client (``None`` until the first command when opened from a
+        ``redis+cluster://`` URL)."""
+        return self._client
+
+    def _connection(self) -> redis_api.Redis | RedisCluster:
+        if self._client is None:
+            assert self._cluster_url is not None
+            url, options = self._cluster_url
+            self._client = RedisCluster.from_url(url, **options)
         return self._client
 
     @property
@@ -111,7 +119,7 @@ class ShardedStorage:
     @property
     def is_cluster(self) -> bool:
         """Whether the client is a ``RedisCluster``."""
-        return isinstance(self._client, RedisCluster)
+        return self._cluster_url is not None or isinstance(self._client, RedisCluster)
 
     def describe(self) -> str:
         return f"{self._description} (sharded, shard_bits={self._layout.shard_bits})"
@@ -122,7 +130,7 @@ class ShardedStorage:
         """Send *commands* in one pipeline (one per node on a cluster); return the replies."""
         if not commands:
             return []
-        with self._client.pipeline(transaction=False) as pipe:
+        with self._connection().pipeline(transaction=False) as pipe:
             for command in commands:
                 pipe.execute_command(*command)
             replies: list[Any] = pipe.execute()
@@ -230,7 +238,7 @@ class ShardedStorage:
         physical = self._layout.scan_pattern(pattern)
         regex = glob_regex(pattern)
         found: set[str] = set()
-        for raw in self._client.scan_iter(match=physical, count=_SCAN_COUNT):
+        for raw in self._connection().scan_iter(match=physical, count=_SCAN_COUNT):
             key = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
             parsed = self._layout.parse(key)
             if parsed is not None and regex.fullmatch(parsed[1].encode("utf-8", "surrogateescape")):
@@ -243,12 +251,12 @@ class ShardedStorage:
         self._run(plan_delete(self._layout, keys, self.shards()))
 
     def ping(self) -> None:
-        self._client.ping()
+        self._connection().ping()
 
     def close(self) -> None:
         if self._inner is not None:
             self._inner.close()
-        elif self._owns_client:
+        elif self._owns_client and self._client is not None:
             self._client.close()
 
 
