@@ -16,6 +16,7 @@ session, anything outside bitmapist-server's grammar fails the run.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,19 +133,41 @@ def _monitor(url: str, log: CommandLog, ready: threading.Event) -> None:
     try:
         with client.monitor() as monitor:  # type: ignore[no-untyped-call]
             ready.set()
-            for entry in monitor.listen():
-                address = f"{entry.get('client_address')}:{entry.get('client_port')}"
-                log.add(address, _split_command(entry["command"]))
+            while True:
+                # Parsed here rather than by redis-py's Monitor, which joins the arguments with
+                # spaces and misreads a value ending in a backslash (binary SET values).
+                line = monitor.connection.read_response()
+                text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
+                parsed = _parse_monitor_line(text)
+                if parsed is not None:
+                    log.add(*parsed)
     except (redis.ConnectionError, OSError):
         return
     finally:
         ready.set()
 
 
-def _split_command(text: str) -> list[str]:
-    # redis-py's Monitor gives the command back joined by spaces, arguments unquoted; keys here
-    # never contain spaces, so splitting is exact for the grammar check.
-    return text.split(" ")
+_MONITOR_LINE = re.compile(r"[0-9.]+ \[\d+ ([^\]]*)\] (.*)", re.DOTALL)
+_MONITOR_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_MONITOR_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|.)", re.DOTALL)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b"}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code.startswith("x") and len(code) == 3:
+        return chr(int(code[1:], 16))
+    return _ESCAPES.get(code, code)
+
+
+def _parse_monitor_line(text: str) -> tuple[str, list[str]] | None:
+    """``(client address, [command, *arguments])`` of one MONITOR line (``sdscatrepr`` quoting:
+    every argument in double quotes, with backslash escapes)."""
+    match = _MONITOR_LINE.match(text)
+    if match is None:
+        return None
+    args = [_MONITOR_ESCAPE.sub(_unescape, a) for a in _MONITOR_ARG.findall(match.group(2))]
+    return match.group(1), args
 
 
 @pytest.fixture(scope="session")

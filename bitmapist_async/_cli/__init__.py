@@ -14,7 +14,10 @@ from collections.abc import Sequence
 __all__ = ("COMMANDS", "main")
 
 #: Modules (relative to this package) that each register one subcommand.
-COMMANDS: tuple[str, ...] = (".demo",)
+COMMANDS: tuple[str, ...] = (
+    ".demo",
+    ".migrate",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

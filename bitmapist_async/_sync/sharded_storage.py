@@ -166,6 +166,19 @@ class ShardedStorage:
         self._check_layout(stored)
         return decode_ids(bytes(index or b""), use_numpy=False)
 
+    def stored_shard_bits(self) -> int | None:
+        """The ``shard_bits`` recorded under this key prefix, or ``None`` when no client of the
+        sharded layout has written there."""
+        (stored,) = self._run([("GET", self._layout.layout_key)])
+        if stored is None:
+            return None
+        try:
+            return int(stored)
+        except ValueError:
+            raise ShardLayoutError(
+                f"{self._layout.layout_key!r} holds {stored!r}, not a shard_bits number"
+            ) from None
+
     def _present(self, pairs: set[tuple[str, int]]) -> set[tuple[str, int]]:
         """The ``(logical key, shard)`` pairs among *pairs* whose physical key exists."""
         ordered = sorted(pairs)
