@@ -29,11 +29,13 @@ from ._async.events import UniqueEvents as UniqueEvents
 from ._async.events import WeekEvents as WeekEvents
 from ._async.events import YearEvents as YearEvents
 from ._async.redis_storage import RedisStorage as RedisStorage
+from ._async.sharded_storage import ShardedStorage as ShardedStorage
 from ._async.storage import AsyncStorage as Storage
 from ._core.cohort import CohortQuery as CohortQuery
 from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import WriteFailedError as WriteFailedError
 
 __version__ = "0.1.0"
@@ -56,6 +58,8 @@ __all__ = (
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
+    "ShardLayoutError",
+    "ShardedStorage",
     "Storage",
     "UniqueEvents",
     "WeekEvents",

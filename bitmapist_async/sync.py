@@ -20,6 +20,7 @@ from ._core.cohort import CohortQuery as CohortQuery
 from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import WriteFailedError as WriteFailedError
 from ._sync.client import DEFAULT_URL as DEFAULT_URL
 from ._sync.client import Bitmapist as Bitmapist
@@ -37,6 +38,7 @@ from ._sync.events import UniqueEvents as UniqueEvents
 from ._sync.events import WeekEvents as WeekEvents
 from ._sync.events import YearEvents as YearEvents
 from ._sync.redis_storage import RedisStorage as RedisStorage
+from ._sync.sharded_storage import ShardedStorage as ShardedStorage
 from ._sync.storage import Storage as Storage
 
 __all__ = (
@@ -57,6 +59,8 @@ __all__ = (
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
+    "ShardLayoutError",
+    "ShardedStorage",
     "Storage",
     "UniqueEvents",
     "WeekEvents",

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import redis
 
+from .cluster import RedisClusterProcess, redis_cli_binary
 from .grammar import violation
 from .servers import RedisProcess, redis_server_binary
 
@@ -220,6 +221,84 @@ def redis_url(redis_target: RedisTarget, admin: redis.Redis) -> str:
     for start in range(0, len(keys), 1000):
         admin.delete(*keys[start : start + 1000])
     return redis_target.url
+
+
+# -- Redis Cluster and key layouts ------------------------------------------------------------
+
+#: Where the layout-parametrized tests run: the classic layout on the suite's Redis, the sharded
+#: layout on the same Redis, and the sharded layout on a private 3-master Redis Cluster. The
+#: sharded targets use 256-id shards so that ids up to a few thousand already span many shards.
+LAYOUT_TARGETS = ("classic", "sharded", "cluster")
+SHARDED_OPTIONS: dict[str, Any] = {"layout": "sharded", "shard_bits": 8}
+
+
+@dataclass(frozen=True)
+class LayoutTarget:
+    """Where a layout-parametrized test runs, and the client options that select the layout."""
+
+    name: str
+    url: str
+    options: dict[str, Any]
+    #: Admin connections to every server behind the target (test-side inspection only).
+    nodes: tuple[redis.Redis, ...] = ()
+
+    def physical_keys(self, pattern: str = "*") -> set[bytes]:
+        """Every physical key matching *pattern*, over all nodes."""
+        return {key for node in self.nodes for key in node.keys(pattern) if isinstance(key, bytes)}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "layouts(*names): run a test using the layout_target fixture (and so bm) only on these "
+        f"of {LAYOUT_TARGETS} (for tests that inspect classic key names)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "layout_target" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("layouts")
+        names = marker.args if marker is not None else LAYOUT_TARGETS
+        metafunc.parametrize("layout_target", names, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterProcess]:
+    """A private 3-master Redis Cluster, started on first use and stopped at the end."""
+    binary, cli = redis_server_binary(), redis_cli_binary()
+    if binary is None or cli is None:
+        pytest.skip("a Redis Cluster needs redis-server and redis-cli")
+    cluster = RedisClusterProcess(binary, cli).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_nodes(redis_cluster: RedisClusterProcess) -> Iterator[tuple[redis.Redis, ...]]:
+    """Admin connections to every node of the suite's cluster."""
+    nodes = tuple(redis.Redis(port=port, protocol=2) for port in redis_cluster.ports)
+    yield nodes
+    for node in nodes:
+        node.close()
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: RedisClusterProcess) -> str:
+    """``redis+cluster://`` URL of the suite's cluster, with every node emptied for this test."""
+    redis_cluster.flush()
+    return redis_cluster.url
+
+
+@pytest.fixture
+def layout_target(request: pytest.FixtureRequest) -> LayoutTarget:
+    name = request.param
+    if name == "cluster":
+        url = request.getfixturevalue("cluster_url")
+        nodes = request.getfixturevalue("cluster_nodes")
+        return LayoutTarget(name, url, SHARDED_OPTIONS, nodes)
+    options = SHARDED_OPTIONS if name == "sharded" else {}
+    url = request.getfixturevalue("redis_url")
+    return LayoutTarget(name, url, options, (request.getfixturevalue("admin"),))
 
 
 def _grammar_violations(url: str, log: CommandLog) -> list[str]:

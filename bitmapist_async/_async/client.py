@@ -8,14 +8,17 @@ from types import TracebackType
 from typing import Any
 
 import redis.asyncio as redis_api
+from redis.asyncio.cluster import RedisCluster
 
 from .._core.cohort import CohortQuery, CohortTable, Retention, TimeGroup
 from .._core.errors import ClientClosedError
 from .._core.options import ClientOptions, Write
 from .._core.plan import Query, merge_steps
+from .._core.shards import DEFAULT_SHARD_BITS, Layout
 from . import cohort as _cohort
 from . import events as _events
 from .redis_storage import RedisStorage
+from .sharded_storage import open_sharded_storage
 from .storage import AsyncStorage
 
 __all__ = ("DEFAULT_URL", "Bitmapist")
@@ -25,13 +28,15 @@ DEFAULT_URL = "redis://127.0.0.1:6379/0"
 
 
 def open_storage(
-    target: str | redis_api.Redis | AsyncStorage | None,
+    target: str | redis_api.Redis | RedisCluster | AsyncStorage | None,
     bitop_ttl: int,
     pool_options: dict[str, Any],
 ) -> AsyncStorage:
     """Pick the storage backend for *target* (no I/O: connections open lazily)."""
     if target is None:
         target = DEFAULT_URL
+    if isinstance(target, RedisCluster):
+        raise ValueError("a RedisCluster client needs layout='sharded'")
     if isinstance(target, (str, redis_api.Redis)):
         return RedisStorage(target, bitop_ttl=bitop_ttl, **pool_options)
     if hasattr(target, "evaluate") and hasattr(target, "write_bits"):
@@ -54,7 +59,13 @@ class Bitmapist:
         are converted to it; naive ones are taken as already in it.
     :param bitop_ttl: seconds that temporary bit-operation keys live.
     :param use_numpy: decode ids with numpy (``None``: when installed).
-    :param pool_options: passed to ``redis.asyncio.Redis.from_url``.
+    :param layout: ``"classic"`` (bitmapist 3.x keys, one bitmap per event and period) or
+        ``"sharded"`` (each range of ``2**shard_bits`` ids in its own key, hash-tagged for Redis
+        Cluster: required on a cluster; see the docs' Cluster page for when to use which).
+    :param shard_bits: with ``layout="sharded"``, ids per shard as a power of two (8 to 32,
+        default 20: 1,048,576 ids, 128 KiB per full shard).
+    :param pool_options: passed to ``redis.asyncio.Redis.from_url`` (or
+        ``redis.asyncio.cluster.RedisCluster.from_url`` for ``redis+cluster://`` URLs).
 
     Example::
 
@@ -70,7 +81,7 @@ class Bitmapist:
 
     def __init__(
         self,
-        target: str | redis_api.Redis | AsyncStorage | None = None,
+        target: str | redis_api.Redis | RedisCluster | AsyncStorage | None = None,
         *,
         key_prefix: str = "trackist_",
         track_hourly: bool = False,
@@ -78,6 +89,8 @@ class Bitmapist:
         tz: tzinfo = timezone.utc,
         bitop_ttl: int = 60,
         use_numpy: bool | None = None,
+        layout: Layout = "classic",
+        shard_bits: int = DEFAULT_SHARD_BITS,
         **pool_options: Any,
     ) -> None:
         self._options = ClientOptions(
@@ -86,8 +99,13 @@ class Bitmapist:
             track_unique=track_unique,
             tz=tz,
             bitop_ttl=bitop_ttl,
+            layout=layout,
+            shard_bits=shard_bits,
         )
-        self._storage = open_storage(target, bitop_ttl, pool_options)
+        if layout == "sharded":
+            self._storage = open_sharded_storage(target, self._options, pool_options, DEFAULT_URL)
+        else:
+            self._storage = open_storage(target, bitop_ttl, pool_options)
         self._use_numpy = use_numpy
         self._closed = False
         self.YearEvents = _events.YearEvents._bind(self)

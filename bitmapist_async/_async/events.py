@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from .._core.decode import decode_id_array, decode_ids
+from .._core.decode import decode_id_array, decode_ids, decode_segment_ids
 from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
 from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
 from .._core.validate import check_name, check_uid
 from .._pairs import AsyncExpressionMixin
+from .storage import AsyncSegmentedStorage
 
 if TYPE_CHECKING:
     from .client import Bitmapist
@@ -113,7 +114,18 @@ class Expression(AsyncExpressionMixin):
             for uid in await (bm.DayEvents("active") & bm.UniqueEvents("premium")).ids():
                 ...
         """
+        segments = await self._segments()
+        if segments is not None:
+            return decode_segment_ids(segments, use_numpy=self._bm.use_numpy).tolist()
         return decode_ids(await self.bitmap(), use_numpy=self._bm.use_numpy)
+
+    async def _segments(self) -> list[tuple[int, bytes]] | None:
+        """The bitmap in pieces when the storage keeps it so (sharded layout), else ``None``."""
+        storage = self._bm.storage
+        if not isinstance(storage, AsyncSegmentedStorage):
+            return None
+        plan = self.plan()
+        return await storage.evaluate_segments(plan.steps, plan.result)
 
     async def id_array(self) -> array[int]:
         """Every id, sorted, as a compact ``array('I')`` (4 bytes per id, no ``int`` objects
@@ -124,6 +136,9 @@ class Expression(AsyncExpressionMixin):
             ids = await bm.MonthEvents("active").id_array()
             numpy.frombuffer(ids, dtype=numpy.uint32)
         """
+        segments = await self._segments()
+        if segments is not None:
+            return decode_segment_ids(segments, use_numpy=self._bm.use_numpy)
         return decode_id_array(await self.bitmap(), use_numpy=self._bm.use_numpy)
 
     def __aiter__(self) -> AsyncIterator[int]:

@@ -15,7 +15,7 @@ Two implementations with the same result:
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from itertools import compress, repeat
 from operator import add
@@ -26,6 +26,7 @@ __all__ = (
     "decode_ids",
     "decode_ids_numpy",
     "decode_ids_python",
+    "decode_segment_ids",
     "have_numpy",
 )
 
@@ -50,7 +51,7 @@ def _offsets() -> tuple[int, ...]:
     return tuple(range(_CHUNK * 8))
 
 
-def _iter_python(data: bytes) -> Iterator[Iterator[int]]:
+def _iter_python(data: bytes, first: int = 0) -> Iterator[Iterator[int]]:
     offsets = _offsets()
     view = memoryview(data)
     for start in range(0, len(data), _CHUNK):
@@ -60,7 +61,7 @@ def _iter_python(data: bytes) -> Iterator[Iterator[int]]:
             continue
         nbits = len(chunk) * 8
         flags = format(value, f"0{nbits}b").encode("ascii").translate(_BITS_TO_FLAGS)
-        base = start * 8
+        base = start * 8 + first
         picked = compress(offsets, flags)
         yield map(add, picked, repeat(base)) if base else picked
 
@@ -75,7 +76,7 @@ def decode_ids_python(data: bytes) -> list[int]:
     return compact.tolist()
 
 
-def _iter_numpy(data: bytes) -> Iterator[Any]:
+def _iter_numpy(data: bytes, first: int = 0) -> Iterator[Any]:
     if _np is None:
         raise RuntimeError("numpy is not installed: pip install 'bitmapist-async[numpy]'")
     arr = _np.frombuffer(data, dtype=_np.uint8)
@@ -84,7 +85,7 @@ def _iter_numpy(data: bytes) -> Iterator[Any]:
         if not chunk.any():
             continue
         positions = _np.nonzero(_np.unpackbits(chunk).view(_np.bool_))[0]
-        yield positions + start * 8
+        yield positions + (start * 8 + first)
 
 
 def decode_ids_numpy(data: bytes) -> list[int]:
@@ -118,4 +119,21 @@ def decode_id_array(data: bytes, *, use_numpy: bool | None = None) -> array[int]
     else:
         for part in _iter_python(data):
             out.extend(part)
+    return out
+
+
+def decode_segment_ids(
+    segments: Iterable[tuple[int, bytes]], *, use_numpy: bool | None = None
+) -> array[int]:
+    """Like :func:`decode_id_array` for a bitmap given as ``(byte offset, bytes)`` pieces in
+    ascending, non-overlapping order (the bytes between pieces are zero)."""
+    out: array[int] = array("I")
+    numpy = use_numpy or (use_numpy is None and _np is not None)
+    for offset, data in segments:
+        if numpy:
+            for positions in _iter_numpy(data, offset * 8):
+                out.frombytes(positions.astype(_np.uint32).tobytes())
+        else:
+            for part in _iter_python(data, offset * 8):
+                out.extend(part)
     return out

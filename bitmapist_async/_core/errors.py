@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = (
     "BitmapistError",
     "ClientClosedError",
+    "ShardLayoutError",
     "WriteFailedError",
 )
 
@@ -28,3 +29,8 @@ class WriteFailedError(BitmapistError):
     acknowledged; some of them may nevertheless have reached storage (SETBIT is idempotent, so
     retrying the same calls is always safe).
     """
+
+
+class ShardLayoutError(BitmapistError, ValueError):
+    """The keys under this prefix were written with another ``shard_bits`` (sharded layout):
+    reading or writing them with this client would mix up ids."""

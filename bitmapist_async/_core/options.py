@@ -11,6 +11,7 @@ from datetime import datetime, timezone, tzinfo
 
 from .keys import KeyScheme
 from .periods import DayPeriod, HourPeriod, MonthPeriod, WeekPeriod
+from .shards import DEFAULT_SHARD_BITS, Layout, ShardLayout, check_layout, check_shard_bits
 from .validate import check_name, check_prefix, check_uid, to_local
 
 __all__ = ("ClientOptions", "Write")
@@ -34,6 +35,8 @@ class ClientOptions:
     track_unique: bool = False
     tz: tzinfo = timezone.utc
     bitop_ttl: int = 60
+    layout: Layout = "classic"
+    shard_bits: int = DEFAULT_SHARD_BITS
     scheme: KeyScheme = field(init=False)
 
     def __post_init__(self) -> None:
@@ -47,6 +50,14 @@ class ClientOptions:
         if self.bitop_ttl < 1:
             raise ValueError(f"bitop_ttl must be at least 1 second, got {self.bitop_ttl!r}")
         object.__setattr__(self, "scheme", KeyScheme(self.key_prefix))
+        check_layout(self.layout)
+        check_shard_bits(self.shard_bits)
+        if self.layout == "sharded":
+            ShardLayout(self.key_prefix, self.shard_bits)  # validates the prefix
+
+    def shard_layout(self) -> ShardLayout:
+        """The sharded layout's key names and id arithmetic for these options."""
+        return ShardLayout(self.key_prefix, self.shard_bits)
 
     def now_local(self) -> datetime:
         """The current time on the wall clock of :attr:`tz` (naive)."""

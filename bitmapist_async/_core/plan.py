@@ -115,9 +115,12 @@ def compile_plan(node: Node, scheme: KeyScheme) -> Plan:
         if not positive:
             return add("NOT", n.key, [emit(union)])
         base = positive[0] if len(positive) == 1 else make_op(scheme, "AND", positive)
+        # A plain AND of the two materialised keys: going through emit() would read a NOT
+        # union (``a & ~~b``) as one more difference.
         common = make_op(scheme, "AND", [base, union])
         base_key = emit(base)
-        return add("XOR", n.key, [base_key, emit(common)])
+        common_key = add("AND", common.key, [base_key, emit(union)])
+        return add("XOR", n.key, [base_key, common_key])
 
     result = emit(node)
     return Plan(tuple(steps.values()), result)

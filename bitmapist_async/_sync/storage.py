@@ -10,12 +10,12 @@ it. Keys are *logical* bitmapist keys; a backend may lay them out differently.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, TypeAlias
+from typing import Protocol, TypeAlias, runtime_checkable
 
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 
-__all__ = ("Storage", "QueryResult")
+__all__ = ("SegmentedStorage", "Storage", "QueryResult")
 
 QueryResult: TypeAlias = "int | bytes"
 
@@ -56,4 +56,17 @@ class Storage(Protocol):
 
     def describe(self) -> str:
         """A human-readable target, without secrets."""
+        ...
+
+
+@runtime_checkable
+class SegmentedStorage(Protocol):
+    """Optional: a backend whose bitmaps come in pieces (the sharded layout) reads them without
+    building the zero bytes between the pieces; ``ids()`` and ``id_array()`` use it."""
+
+    def evaluate_segments(
+        self, steps: Sequence[BitOpStep], key: str
+    ) -> list[tuple[int, bytes]]:
+        """Run every step (in order), then return *key*'s bitmap as ``(byte offset, bytes)``
+        pieces in ascending order (absent bytes are zero)."""
         ...

@@ -6,8 +6,12 @@ import pytest
 
 from bitmapist_async import Bitmapist
 
+from ..conftest import LayoutTarget
+
 
 @pytest.fixture
-async def bm(redis_url: str) -> AsyncIterator[Bitmapist]:
-    async with Bitmapist(redis_url) as client:
+async def bm(layout_target: LayoutTarget) -> AsyncIterator[Bitmapist]:
+    """A client on each layout target (see ``LAYOUT_TARGETS``; narrow with
+    ``@pytest.mark.layouts(...)``)."""
+    async with Bitmapist(layout_target.url, **layout_target.options) as client:
         yield client

@@ -11,6 +11,9 @@ from bitmapist_async import Bitmapist
 
 from ..conftest import CommandLog
 
+# Validation happens before any I/O, whatever the layout.
+pytestmark = pytest.mark.layouts("classic")
+
 
 @pytest.mark.parametrize(
     ("uid", "error", "shown"),

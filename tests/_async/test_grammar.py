@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from bitmapist_async import Bitmapist
 
 from ..conftest import CommandLog
 from ..grammar import violation
+
+pytestmark = pytest.mark.layouts("classic")  # the sharded twin is in test_sharded.py
 
 
 async def test_public_api_stays_in_grammar(bm: Bitmapist, command_log: CommandLog) -> None:

@@ -25,6 +25,7 @@ from hypothesis.stateful import (
 
 from bitmapist_async import Bitmapist, Expression
 
+from ..conftest import LayoutTarget
 from ..portal import AsyncPortal
 
 NAMES = ("a", "b", "c")
@@ -137,14 +138,14 @@ def build(bm: Bitmapist, tree: Tree) -> Expression:
     return cls(*kids)
 
 
-async def _open(url: str) -> Bitmapist:
-    bm = Bitmapist(url)
+async def _open(target: LayoutTarget) -> Bitmapist:
+    bm = Bitmapist(target.url, **target.options)
     await bm.delete_all_events()
     return bm
 
 
 class BitmapistMachine(RuleBasedStateMachine):
-    url = ""
+    target = LayoutTarget("classic", "", {})
 
     def __init__(self) -> None:
         super().__init__()
@@ -154,7 +155,7 @@ class BitmapistMachine(RuleBasedStateMachine):
 
     @initialize()
     def connect(self) -> None:
-        self.bm = self.portal.call(_open, self.url)
+        self.bm = self.portal.call(_open, self.target)
 
     @property
     def client(self) -> Bitmapist:
@@ -208,8 +209,8 @@ class BitmapistMachine(RuleBasedStateMachine):
         self.portal.close()
 
 
-def test_model(redis_url: str) -> None:
-    BitmapistMachine.url = redis_url
+def test_model(layout_target: LayoutTarget) -> None:
+    BitmapistMachine.target = layout_target
     run_state_machine_as_test(
         BitmapistMachine,
         settings=settings(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import redis
 
 from bitmapist_async import Bitmapist, BitOpAnd, BitOpOr
+
+pytestmark = pytest.mark.layouts("classic")  # inspects classic key names
 
 
 async def test_readme_walkthrough(bm: Bitmapist, admin: redis.Redis) -> None:

@@ -8,8 +8,12 @@ import pytest
 
 from bitmapist_async.sync import Bitmapist
 
+from ..conftest import LayoutTarget
+
 
 @pytest.fixture
-def bm(redis_url: str) -> Iterator[Bitmapist]:
-    with Bitmapist(redis_url) as client:
+def bm(layout_target: LayoutTarget) -> Iterator[Bitmapist]:
+    """A client on each layout target (see ``LAYOUT_TARGETS``; narrow with
+    ``@pytest.mark.layouts(...)``)."""
+    with Bitmapist(layout_target.url, **layout_target.options) as client:
         yield client

@@ -27,6 +27,7 @@ from hypothesis.stateful import (
 
 from bitmapist_async.sync import Bitmapist, Expression
 
+from ..conftest import LayoutTarget
 from ..portal import Portal
 
 NAMES = ("a", "b", "c")
@@ -139,14 +140,14 @@ def build(bm: Bitmapist, tree: Tree) -> Expression:
     return cls(*kids)
 
 
-def _open(url: str) -> Bitmapist:
-    bm = Bitmapist(url)
+def _open(target: LayoutTarget) -> Bitmapist:
+    bm = Bitmapist(target.url, **target.options)
     bm.delete_all_events()
     return bm
 
 
 class BitmapistMachine(RuleBasedStateMachine):
-    url = ""
+    target = LayoutTarget("classic", "", {})
 
     def __init__(self) -> None:
         super().__init__()
@@ -156,7 +157,7 @@ class BitmapistMachine(RuleBasedStateMachine):
 
     @initialize()
     def connect(self) -> None:
-        self.bm = self.portal.call(_open, self.url)
+        self.bm = self.portal.call(_open, self.target)
 
     @property
     def client(self) -> Bitmapist:
@@ -210,8 +211,8 @@ class BitmapistMachine(RuleBasedStateMachine):
         self.portal.close()
 
 
-def test_model(redis_url: str) -> None:
-    BitmapistMachine.url = redis_url
+def test_model(layout_target: LayoutTarget) -> None:
+    BitmapistMachine.target = layout_target
     run_state_machine_as_test(
         BitmapistMachine,
         settings=settings(

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import redis
 
 from bitmapist_async.sync import Bitmapist, BitOpAnd, BitOpOr
+
+pytestmark = pytest.mark.layouts("classic")  # inspects classic key names
 
 
 def test_readme_walkthrough(bm: Bitmapist, admin: redis.Redis) -> None:
