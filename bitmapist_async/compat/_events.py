@@ -34,6 +34,7 @@ from ._systems import (
     get_redis,
     reader_for,
     register_bitop_keys,
+    runtime_bitop_keys,
     wall_clock,
 )
 
@@ -59,21 +60,44 @@ _P = TypeVar("_P", bound="GenericPeriodEvents")
 _OPS: dict[str, Op] = {"AND": "AND", "OR": "OR", "XOR": "XOR", "NOT": "NOT"}
 
 
-_DEFERRED: ContextVar[bool] = ContextVar("bitmapist_async_compat_deferred", default=False)
+#: While :func:`deferred_bitops` is active: the objects it had to store because they were read.
+_DEFERRED: ContextVar[list[_Bitmap] | None] = ContextVar(
+    "bitmapist_async_compat_deferred", default=None
+)
 
 
 @contextmanager
 def deferred_bitops() -> Iterator[None]:
     """Inside the block, bit operations and ``YearEvents`` are built without running their
     ``BITOP``: their expression tree is all a caller such as ``compat.cohort`` needs, to compute
-    it in its own batch. Reading one (``len``, ``in``, iteration) still works: it runs the
-    ``BITOP`` first, as outside the block.
+    it in its own batch. Reading one (``len``, ``in``, iteration) still works: it is stored
+    first, as outside the block; what was stored that way is deleted when the block ends (and
+    stored again if read later), so the block leaves no key behind.
     """
-    token = _DEFERRED.set(True)
+    stored: list[_Bitmap] = []
+    token = _DEFERRED.set(stored)
     try:
         yield
     finally:
         _DEFERRED.reset(token)
+        _unstore(stored)
+
+
+def _unstore(objects: list[_Bitmap]) -> None:
+    """Delete what *objects* stored (their keys leave the runtime registry) and mark them to be
+    stored again on their next read."""
+    by_system: dict[System, set[str]] = {}
+    for obj in objects:
+        obj._pending = True
+        steps = compile_plan(obj._node, _SCHEME).steps
+        by_system.setdefault(obj.system, set()).update(step.dest for step in steps)
+    for system, keys in by_system.items():
+        runtime_bitop_keys().get(system, set()).difference_update(keys)
+        client = get_redis(system)
+        if isinstance(client, Pipeline):
+            client.delete(*sorted(keys))
+        else:
+            bitmapist_for(client).storage.delete(sorted(keys))
 
 
 def materialize(node: Node, system: System) -> None:
@@ -102,7 +126,7 @@ class _Bitmap:
     def _store(self) -> None:
         """Run the ``BITOP``s that store this object at :attr:`redis_key` (bitmapist's eager
         meaning), unless :func:`deferred_bitops` is active: then on the first read."""
-        if _DEFERRED.get():
+        if _DEFERRED.get() is not None:
             self._pending = True
         else:
             materialize(self._node, self.system)
@@ -111,6 +135,9 @@ class _Bitmap:
         if self._pending:
             materialize(self._node, self.system)
             self._pending = False
+            stored = _DEFERRED.get()
+            if stored is not None:
+                stored.append(self)
 
     def _read(self, query: Query, what: str) -> int | bytes:
         self._ensure_stored()

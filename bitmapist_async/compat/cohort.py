@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import dataclasses as _dataclasses
 from collections.abc import Callable as _Callable
-from collections.abc import Iterator as _Iterator
 from collections.abc import Sequence as _Sequence
-from contextlib import contextmanager as _contextmanager
 from datetime import date as _date
 from datetime import datetime as _datetime
 from datetime import timezone as _timezone
@@ -55,9 +53,7 @@ from ..cohort import render_table as _render_table
 from ..cohort._render import _environment, _form_context
 from . import _events
 from ._systems import System as _System
-from ._systems import bitmapist_for as _bitmapist_for
 from ._systems import reader_for as _reader_for
-from ._systems import runtime_bitop_keys as _runtime_bitop_keys
 
 __all__ = (
     "CUSTOM_HANDLERS",
@@ -78,6 +74,8 @@ _EVENT_CLASSES: dict[str, type[_events.GenericPeriodEvents]] = {
     "months": _events.MonthEvents,
     "years": _events.YearEvents,
 }
+#: An option of the form: ``(label, event name)``, or an event name; ``"---"`` is dropped.
+_Selection = tuple[str, str] | str
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 _HEADINGS = {"days": "day", "weeks": "ISO week", "months": "month", "years": "year"}
@@ -117,10 +115,10 @@ def get_dates_data(
     select2b: str | None = None,
     time_group: str = "days",
     system: _System = "default",
-    as_percent: bool = True,
-    num_results: int = 31,
-    num_of_rows: int = 12,
-    start_date: str | None = None,
+    as_percent: bool | str = True,
+    num_results: int | str = 31,
+    num_of_rows: int | str = 12,
+    start_date: str | _date | None = None,
     *,
     compute: _Compute = "storage",
 ) -> list[_Row]:
@@ -169,8 +167,7 @@ def get_dates_data(
     bm = _reader_for(system, "get_dates_data()")
     layout = _bitmapist_layout(query.time_group, results_n, start, _utc_now())
     handlers = _handlers(query, bm, system)
-    with _forget_new_bitop_keys():
-        return _cohort_table(bm, query, handlers=handlers, layout=layout, compute=compute).rows
+    return _cohort_table(bm, query, handlers=handlers, layout=layout, compute=compute).rows
 
 
 def _utc_now() -> _datetime:
@@ -276,22 +273,6 @@ def _native_period(bm: _Bitmapist, event: _events.GenericPeriodEvents) -> _Perio
     raise TypeError(f"unsupported event class {type(event).__name__}")  # pragma: no cover
 
 
-@_contextmanager
-def _forget_new_bitop_keys() -> _Iterator[None]:
-    """Delete the bit-operation keys this thread creates inside the block (a handler that
-    reads a bit operation stores it); bitmapist's ``get_dates_data`` cleans up likewise."""
-    registry = _runtime_bitop_keys()
-    before = {system: set(keys) for system, keys in registry.items()}
-    try:
-        yield
-    finally:
-        for system, keys in list(registry.items()):
-            new = keys - before.get(system, set())
-            if new:
-                keys -= new
-                _bitmapist_for(system).storage.delete(sorted(new))
-
-
 # -- rendering ---------------------------------------------------------------------------------
 
 
@@ -341,19 +322,19 @@ def _choice(name: str, value: object) -> str | None:
 
 def render_html_form(
     action_url: str,
-    selections1: _Sequence[tuple[str, str]],
-    selections1b: _Sequence[tuple[str, str]] | None = None,
-    selections2: _Sequence[tuple[str, str]] | None = None,
-    selections2b: _Sequence[tuple[str, str]] | None = None,
+    selections1: _Sequence[_Selection],
+    selections1b: _Sequence[_Selection] | None = None,
+    selections2: _Sequence[_Selection] | None = None,
+    selections2b: _Sequence[_Selection] | None = None,
     time_group: str = "days",
     select1: str | None = None,
     select1b: str | None = None,
     select2: str | None = None,
     select2b: str | None = None,
-    as_percent: bool = True,
-    num_results: int = 31,
-    num_of_rows: int = 12,
-    start_date: str | None = None,
+    as_percent: bool | str = True,
+    num_results: int | str = 31,
+    num_of_rows: int | str = 12,
+    start_date: str | _date | None = None,
     *,
     nonce: str | None = None,
 ) -> str:
@@ -442,10 +423,10 @@ def _table(
 
 def render_html_data(
     dates_data: _Sequence[_Sequence[_Any]],
-    as_percent: bool = True,
+    as_percent: bool | str = True,
     time_group: str = "days",
-    num_results: int = 31,
-    num_of_rows: int = 12,
+    num_results: int | str = 31,
+    num_of_rows: int | str = 12,
     start_date: str | None = None,
     *,
     csv_url: str = "",
@@ -476,10 +457,10 @@ def render_html_data(
 
 def render_csv_data(
     dates_data: _Sequence[_Sequence[_Any]],
-    as_percent: bool = True,
+    as_percent: bool | str = True,
     time_group: str = "days",
-    num_results: int = 31,
-    num_of_rows: int = 12,
+    num_results: int | str = 31,
+    num_of_rows: int | str = 12,
     start_date: str | None = None,
 ) -> str:
     """*dates_data* as CSV, bitmapist's layout: ``Date,Total,0,1,...`` then one line per row
