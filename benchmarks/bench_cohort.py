@@ -4,7 +4,8 @@ Baseline: bitmapist 3.119's ``get_dates_data`` on the same keys, same server, sa
 tables are checked to be equal (cell types included) before anything is timed. Round trips are
 counted at the connection (one ``send_packed_command`` per command or per pipeline) on both
 sides. Both compute modes are measured: ``"storage"`` (one BITOP + BITCOUNT per cell, two round
-trips) and ``"local"`` (one GET per bitmap, cells counted here; numpy and pure Python).
+trips) and ``"local"`` (one GET per bitmap, cells counted here; numpy and pure Python), and
+the drop-in ``bitmapist_async.compat.cohort.get_dates_data`` in both modes.
 Target: >= 30x.
 
     python -m benchmarks.bench_cohort
@@ -22,9 +23,12 @@ from typing import Any
 
 import redis
 import redis.asyncio.connection as async_connection
+import redis.connection as sync_connection
 
 from bitmapist_async import Bitmapist
 from bitmapist_async._async.cohort import Compute
+from bitmapist_async.compat import cohort as compat_cohort
+from bitmapist_async.compat import setup_redis
 
 from ._support import Result, legacy_python, private_redis, report, run_legacy
 
@@ -94,6 +98,47 @@ class _SendCounter:
         async_connection.AbstractConnection.send_packed_command = self._original  # type: ignore[method-assign, assignment]
 
 
+class _SyncSendCounter:
+    """Counts ``send_packed_command`` calls of sync redis-py connections while active."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._original: Callable[..., Any] | None = None
+
+    def __enter__(self) -> _SyncSendCounter:
+        cls = sync_connection.AbstractConnection
+        original: Callable[..., Any] = cls.send_packed_command
+        self._original = original
+
+        def counting(conn: Any, *args: Any, **kwargs: Any) -> None:
+            self.count += 1
+            original(conn, *args, **kwargs)
+
+        cls.send_packed_command = counting  # type: ignore[method-assign, assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sync_connection.AbstractConnection.send_packed_command = self._original  # type: ignore[method-assign, assignment]
+
+
+def _compat(
+    port: int, kwargs: dict[str, Any], compute: Compute, repeat: int, legacy: Any
+) -> tuple[float, int]:
+    """``compat.cohort.get_dates_data``, the drop-in, on the same keys."""
+    setup_redis("bench", "127.0.0.1", port)
+    rows = compat_cohort.get_dates_data(**kwargs, system="bench", compute=compute)
+    encoded = [[row[0].isoformat(), *row[1:]] for row in rows]  # type: ignore[union-attr]
+    assert _typed(encoded) == _typed(legacy["rows"]), "compat table differs"
+    with _SyncSendCounter() as counter:
+        compat_cohort.get_dates_data(**kwargs, system="bench", compute=compute)
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        compat_cohort.get_dates_data(**kwargs, system="bench", compute=compute)
+        times.append(time.perf_counter() - began)
+    return min(times), counter.count
+
+
 def _typed(rows: list[list[Any]]) -> list[list[tuple[str, Any]]]:
     return [[(type(c).__name__, c) for c in row] for row in rows]
 
@@ -150,6 +195,9 @@ def main(argv: list[str] | None = None) -> str:
             ('cohort(compute="local"), pure Python', "local", False),
         )
         measured = {name: asyncio.run(ours(compute, numpy)) for name, compute, numpy in variants}
+        for compute in ("storage", "local"):
+            name = f'compat get_dates_data(compute="{compute}")'
+            measured[name] = _compat(server.port, kwargs, compute, args.repeat, legacy)
         leftovers = admin.keys("trackist_bitop_*")
         admin.close()
         assert leftovers == [], leftovers

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, TypeVar
 
@@ -32,6 +34,7 @@ from ._systems import (
     get_redis,
     reader_for,
     register_bitop_keys,
+    runtime_bitop_keys,
     wall_clock,
 )
 
@@ -48,12 +51,53 @@ __all__ = (
     "UniqueEvents",
     "WeekEvents",
     "YearEvents",
+    "deferred_bitops",
 )
 
 _SCHEME = OPTIONS.scheme
 _E = TypeVar("_E", bound="_Event")
 _P = TypeVar("_P", bound="GenericPeriodEvents")
 _OPS: dict[str, Op] = {"AND": "AND", "OR": "OR", "XOR": "XOR", "NOT": "NOT"}
+
+
+#: While :func:`deferred_bitops` is active: the objects it had to store because they were read.
+_DEFERRED: ContextVar[list[_Bitmap] | None] = ContextVar(
+    "bitmapist_async_compat_deferred", default=None
+)
+
+
+@contextmanager
+def deferred_bitops() -> Iterator[None]:
+    """Inside the block, bit operations and ``YearEvents`` are built without running their
+    ``BITOP``: their expression tree is all a caller such as ``compat.cohort`` needs, to compute
+    it in its own batch. Reading one (``len``, ``in``, iteration) still works: it is stored
+    first, as outside the block; what was stored that way is deleted when the block ends (and
+    stored again if read later), so the block leaves no key behind.
+    """
+    stored: list[_Bitmap] = []
+    token = _DEFERRED.set(stored)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+        _unstore(stored)
+
+
+def _unstore(objects: list[_Bitmap]) -> None:
+    """Delete what *objects* stored (their keys leave the runtime registry) and mark them to be
+    stored again on their next read."""
+    by_system: dict[System, set[str]] = {}
+    for obj in objects:
+        obj._pending = True
+        steps = compile_plan(obj._node, _SCHEME).steps
+        by_system.setdefault(obj.system, set()).update(step.dest for step in steps)
+    for system, keys in by_system.items():
+        runtime_bitop_keys().get(system, set()).difference_update(keys)
+        client = get_redis(system)
+        if isinstance(client, Pipeline):
+            client.delete(*sorted(keys))
+        else:
+            bitmapist_for(client).storage.delete(sorted(keys))
 
 
 def materialize(node: Node, system: System) -> None:
@@ -76,8 +120,27 @@ class _Bitmap:
     system: System
     redis_key: str
     _node: Node
+    #: Built inside :func:`deferred_bitops` and not stored yet.
+    _pending: bool = False
+
+    def _store(self) -> None:
+        """Run the ``BITOP``s that store this object at :attr:`redis_key` (bitmapist's eager
+        meaning), unless :func:`deferred_bitops` is active: then on the first read."""
+        if _DEFERRED.get() is not None:
+            self._pending = True
+        else:
+            materialize(self._node, self.system)
+
+    def _ensure_stored(self) -> None:
+        if self._pending:
+            materialize(self._node, self.system)
+            self._pending = False
+            stored = _DEFERRED.get()
+            if stored is not None:
+                stored.append(self)
 
     def _read(self, query: Query, what: str) -> int | bytes:
+        self._ensure_stored()
         (result,) = reader_for(self.system, what).storage.evaluate((), [query])
         return result
 
@@ -99,6 +162,7 @@ class _Bitmap:
     def get_uuids(self) -> Iterator[int]:
         """The ids in the bitmap, ascending (one ``GET`` when iteration starts)."""
         bm = reader_for(self.system, "iteration")
+        self._ensure_stored()
         (data,) = bm.storage.evaluate((), [Query("get", self.redis_key)])
         assert isinstance(data, bytes)
         yield from decode_ids(data, use_numpy=bm.use_numpy)
@@ -307,7 +371,7 @@ class YearEvents(GenericPeriodEvents):
         self, event_name: str, year: int | None = None, system: System = "default"
     ) -> None:
         self._setup(event_name, YearPeriod(_or(year, _now().year)), system)
-        materialize(self._node, system)
+        self._store()
 
     def _make_node(self) -> Node:
         assert isinstance(self._period, YearPeriod)
@@ -481,7 +545,7 @@ class BitOperation(_Bitmap):
         self.operands = operands
         self._node = make_op(_SCHEME, op, [o._node for o in operands])
         self.redis_key = self._node.key
-        materialize(self._node, system)
+        self._store()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(map(repr, self.operands))})"
