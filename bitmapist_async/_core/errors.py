@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = (
     "BitmapistError",
     "ClientClosedError",
+    "RejectedWritesError",
     "WriteFailedError",
 )
 
@@ -28,3 +29,20 @@ class WriteFailedError(BitmapistError):
     acknowledged; some of them may nevertheless have reached storage (SETBIT is idempotent, so
     retrying the same calls is always safe).
     """
+
+
+class RejectedWritesError(BitmapistError):
+    """Storage refused some writes of a batch and stored the others.
+
+    Raised by :meth:`Storage.write_bits <bitmapist_async.Storage.write_bits>` implementations
+    after every reply was read (for example a ``WRONGTYPE`` reply: the key holds something other
+    than a string). The client turns it into :class:`WriteFailedError` for the callers whose
+    writes were refused only; the others are acknowledged.
+
+    :param rejected: index in the batch of each refused write, with the storage's error.
+    """
+
+    def __init__(self, rejected: dict[int, Exception]) -> None:
+        first = min(rejected)
+        super().__init__(f"{len(rejected)} write(s) refused, first at #{first}: {rejected[first]}")
+        self.rejected = rejected

@@ -14,6 +14,8 @@ import redis as redis_api
 from .._core.errors import ClientClosedError
 from .._core.options import ClientOptions, Write
 from .._core.plan import Query, merge_steps
+from .._core.write_options import WriteOptions
+from .._pairs import WriteBatch, Writer
 from . import events as _events
 from .redis_storage import RedisStorage
 from .storage import Storage
@@ -54,6 +56,8 @@ class Bitmapist:
         are converted to it; naive ones are taken as already in it.
     :param bitop_ttl: seconds that temporary bit-operation keys live.
     :param use_numpy: decode ids with numpy (``None``: when installed).
+    :param write_options: batching, backpressure and retries of marks
+        (:class:`~bitmapist_async.WriteOptions`).
     :param pool_options: passed to ``redis.Redis.from_url``.
 
     Example::
@@ -78,8 +82,13 @@ class Bitmapist:
         tz: tzinfo = timezone.utc,
         bitop_ttl: int = 60,
         use_numpy: bool | None = None,
+        write_options: WriteOptions | None = None,
         **pool_options: Any,
     ) -> None:
+        if write_options is None:
+            write_options = WriteOptions()
+        elif not isinstance(write_options, WriteOptions):
+            raise TypeError(f"write_options must be a WriteOptions, got {write_options!r}")
         self._options = ClientOptions(
             key_prefix=key_prefix,
             track_hourly=track_hourly,
@@ -88,6 +97,7 @@ class Bitmapist:
             bitop_ttl=bitop_ttl,
         )
         self._storage = open_storage(target, bitop_ttl, pool_options)
+        self._writer = Writer(self._storage, write_options)
         self._use_numpy = use_numpy
         self._closed = False
         self.YearEvents = _events.YearEvents._bind(self)
@@ -117,6 +127,11 @@ class Bitmapist:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def pending_writes(self) -> int:
+        """Writes (one ``SETBIT`` each) accepted and not yet stored."""
+        return self._writer.pending
+
     def __repr__(self) -> str:
         return f"Bitmapist({self._storage.describe()!r}, key_prefix={self._options.key_prefix!r})"
 
@@ -138,10 +153,29 @@ class Bitmapist:
         if self._closed:
             return
         self._closed = True
-        self._storage.close()
+        try:
+            self._writer.close()
+        finally:
+            self._storage.close()
 
     def flush(self) -> None:
-        """Wait until every write queued so far is stored."""
+        """Wait until every write queued so far is stored (or has failed: its caller hears)."""
+        self._writer.flush()
+
+    def batch(self) -> WriteBatch:
+        """A block whose marks are sent together, in one flush, when it exits.
+
+        Marks inside the block return at once; leaving the block waits for the flush and
+        raises :class:`~bitmapist_async.WriteFailedError` if it failed. Queries inside the
+        block do not see its marks yet. Per task: other tasks' marks are not included.
+
+        Example::
+
+            with bm.batch():
+                bm.mark_event("page:viewed", uid)
+                bm.mark_event("search", uid)
+        """
+        return WriteBatch(self._writer)
 
     def ping(self) -> None:
         """Check that storage answers."""
@@ -152,7 +186,7 @@ class Bitmapist:
     def _write(self, writes: Sequence[Write]) -> None:
         if self._closed:
             raise ClientClosedError(f"{self!r} is closed")
-        self._storage.write_bits(writes)
+        self._writer.write(writes)
 
     def mark_event(
         self,
@@ -166,10 +200,13 @@ class Bitmapist:
         """Mark *uid* as having done *event_name* at *now* (default: the current time).
 
         Sets the month, ISO week and day bitmaps, plus the hour and unique ones when tracked.
-        Returns once storage has acknowledged every bit.
+        Returns once storage has acknowledged every bit (inside :meth:`batch`: at once).
+        Concurrent calls travel to storage together (see the Batching page).
 
         :raises TypeError: a name, id or datetime of the wrong type (before any I/O).
         :raises ValueError: an empty name or an id outside ``[0, 2**32)`` (before any I/O).
+        :raises WriteFailedError: storage failed after every retry (the cause is kept).
+        :raises ClientClosedError: the client is closed.
 
         Example::
 
