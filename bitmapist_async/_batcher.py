@@ -27,14 +27,14 @@ import asyncio
 import logging
 import sys
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ._core.batch_scope import BatchBuffer, current_batch
+from ._core.batch_scope import BatchBuffer, batches_open, current_batch
 from ._core.errors import ClientClosedError, RejectedWritesError, WriteFailedError
 from ._core.options import Write
-from ._core.write_options import WriteOptions
+from ._core.write_options import WriteOptions, dedupe_writes
 
 if TYPE_CHECKING:
     from ._async.storage import AsyncStorage
@@ -47,6 +47,7 @@ logger = logging.getLogger("bitmapist_async")
 _BOTH = 3
 
 _Caller = tuple["asyncio.Future[None]", Sequence[Write]]
+_get_running_loop = asyncio.get_running_loop
 
 
 def default_is_transient(exc: BaseException) -> bool:
@@ -54,15 +55,27 @@ def default_is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (OSError, TimeoutError, asyncio.TimeoutError))
 
 
+class _Ready:
+    """An awaitable that is already done (what a mark inside ``batch()`` returns)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # pragma: no cover - makes this a generator
+
+
+_READY = _Ready()
+
+
 class _Flush:
     """Writes that travel to storage together, and the callers waiting for them."""
 
-    __slots__ = ("accepted", "bits", "callers", "done", "mask", "task")
+    __slots__ = ("callers", "done", "mask", "task", "writes")
 
     def __init__(self) -> None:
-        self.bits: dict[tuple[str, int], int] = {}
+        self.writes: list[Write] = []  # every caller's, in call order (deduplicated when sent)
         self.callers: list[_Caller] = []
-        self.accepted = 0  # writes of the callers, before deduplication
         self.mask = 0
         self.done: asyncio.Future[None] | None = None
         self.task: asyncio.Task[None] | None = None
@@ -124,30 +137,62 @@ class WriteBatcher:
     def batch(self) -> AsyncWriteBatch:
         return AsyncWriteBatch(self)
 
-    async def write(self, writes: Sequence[Write]) -> None:
-        """Store *writes* (one call's), or buffer them in the open ``batch()`` block."""
-        buffer = current_batch(self)
-        if buffer is not None:
-            buffer.add(writes)
-            return
-        await self.submit(writes)
+    def write(self, writes: Sequence[Write]) -> Awaitable[None]:
+        """Queue one call's *writes* (all with the same value); await the result to wait until
+        they are stored. Inside a ``batch()`` block they are buffered and the result is done.
+
+        A plain function returning an awaitable, not a coroutine: marks are the hot path.
+
+        :raises ClientClosedError: :meth:`aclose` has started.
+        """
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        if batches_open():
+            buffer = current_batch(self)
+            if buffer is not None:
+                buffer.add(writes)
+                return _READY
+        n = len(writes)
+        if not n:
+            return _READY
+        mask = 2 - writes[0][2]
+        pending = self._pending
+        if self._room or (pending and pending + n > self._max_pending):
+            return self._enqueue_when_room(writes, n, mask)
+        # The common case, inlined: join the open flush.
+        loop = _get_running_loop()
+        if loop is not self._loop:
+            self._bind()
+        future = loop.create_future()
+        flush = self._open
+        flush.writes.extend(writes)
+        flush.callers.append((future, writes))
+        flush.mask |= mask
+        self._pending = pending + n
+        if len(flush.writes) >= self._max_flush:
+            self._ready.append(flush)
+            self._open = _Flush()
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._dispatch)
+        return future
 
     async def submit(self, writes: Sequence[Write]) -> None:
-        """Queue *writes* and wait until they are stored.
+        """Queue *writes* (any values) and wait until they are stored.
 
         :raises WriteFailedError: storage failed after every retry, or refused these writes.
         :raises ClientClosedError: :meth:`aclose` has started.
         """
         if self._closed:
             raise ClientClosedError("the client is closed")
-        if not writes:
-            return
         n = len(writes)
+        if not n:
+            return
+        mask = _mask(writes)
         if self._room or (self._pending and self._pending + n > self._max_pending):
-            await self._wait_for_room(n)
-            await self._enqueue(writes, n, reserved=True)
+            await self._enqueue_when_room(writes, n, mask)
         else:
-            await self._enqueue(writes, n, reserved=False)
+            await self._enqueue(writes, n, mask, reserved=False)
 
     def submit_detached(self, writes: Sequence[Write]) -> None:
         """Queue *writes* without waiting for room or for the result (failures are logged)."""
@@ -156,7 +201,7 @@ class WriteBatcher:
         if self._closed:
             logger.warning("%d write(s) dropped: the client is closed", len(writes))
             return
-        future = self._enqueue(writes, len(writes), reserved=False)
+        future = self._enqueue(writes, len(writes), _mask(writes), reserved=False)
         future.add_done_callback(_log_detached_failure)
 
     async def flush(self) -> None:
@@ -191,6 +236,10 @@ class WriteBatcher:
             self._loop = loop
         return loop
 
+    async def _enqueue_when_room(self, writes: Sequence[Write], n: int, mask: int) -> None:
+        await self._wait_for_room(n)
+        await self._enqueue(writes, n, mask, reserved=True)
+
     async def _wait_for_room(self, n: int) -> None:
         waiter = self._bind().create_future()
         self._room.append((waiter, n))
@@ -218,22 +267,19 @@ class WriteBatcher:
             waiter.set_result(None)
 
     def _enqueue(
-        self, writes: Sequence[Write], n: int, *, reserved: bool
+        self, writes: Sequence[Write], n: int, mask: int, *, reserved: bool
     ) -> asyncio.Future[None]:
-        loop = self._bind()
+        loop = self._loop
+        if loop is None or not reserved:
+            loop = self._bind()
         future = loop.create_future()
         flush = self._open
-        bits = flush.bits
-        mask = 0
-        for key, offset, value in writes:
-            bits[key, offset] = value
-            mask |= 2 - value
+        flush.writes.extend(writes)
         flush.callers.append((future, writes))
         flush.mask |= mask
-        flush.accepted += n
         if not reserved:
             self._pending += n
-        if flush.accepted >= self._max_flush:
+        if len(flush.writes) >= self._max_flush:
             self._ready.append(flush)
             self._open = _Flush()
         if not self._scheduled:
@@ -269,7 +315,10 @@ class WriteBatcher:
     # -- sending ----------------------------------------------------------------------------
 
     async def _run(self, flush: _Flush) -> None:
-        writes = [(key, offset, value) for (key, offset), value in flush.bits.items()]
+        if flush.mask == _BOTH:  # a bit may be set and cleared: the last call wins
+            writes = dedupe_writes(flush.writes)
+        else:  # one value throughout: dropping repeats is enough
+            writes = list(dict.fromkeys(flush.writes))
         error: BaseException | None = None
         rejected: dict[tuple[str, int], Exception] = {}
         try:
@@ -336,7 +385,7 @@ class WriteBatcher:
                     unheard,
                     error if error is not None else next(iter(rejected.values())),
                 )
-        self._pending -= flush.accepted
+        self._pending -= len(flush.writes)
         self._in_flight.discard(flush)
         mask = 0
         for other in self._in_flight:
@@ -354,6 +403,13 @@ class WriteBatcher:
             for waiter in idle:
                 if not waiter.done():
                     waiter.set_result(None)
+
+
+def _mask(writes: Sequence[Write]) -> int:
+    mask = 0
+    for _, _, value in writes:
+        mask |= 2 - value
+    return mask
 
 
 def _failure(

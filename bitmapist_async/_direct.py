@@ -57,7 +57,12 @@ class DirectWriter:
         return WriteBatch(self)
 
     def write(self, writes: Sequence[Write]) -> None:
-        """Store *writes*, or buffer them in the open ``batch()`` block."""
+        """Store *writes*, or buffer them in the open ``batch()`` block.
+
+        :raises ClientClosedError: the client is closed.
+        """
+        if self._closed:
+            raise ClientClosedError("the client is closed")
         buffer = current_batch(self)
         if buffer is not None:
             buffer.add(writes)

@@ -9,8 +9,7 @@ from typing import Any
 
 import redis.asyncio as redis_api
 
-from .._core.errors import ClientClosedError
-from .._core.options import ClientOptions, Write
+from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.write_options import WriteOptions
 from .._pairs import AsyncWriteBatch, AsyncWriter
@@ -181,11 +180,6 @@ class Bitmapist:
 
     # -- marking ---------------------------------------------------------------------------
 
-    async def _write(self, writes: Sequence[Write]) -> None:
-        if self._closed:
-            raise ClientClosedError(f"{self!r} is closed")
-        await self._writer.write(writes)
-
     async def mark_event(
         self,
         event_name: str,
@@ -213,7 +207,7 @@ class Bitmapist:
         writes = self._options.event_writes(
             event_name, uid, now, 1, track_hourly=track_hourly, track_unique=track_unique
         )
-        await self._write(writes)
+        await self._writer.write(writes)
 
     async def unmark_event(
         self,
@@ -228,15 +222,15 @@ class Bitmapist:
         writes = self._options.event_writes(
             event_name, uid, now, 0, track_hourly=track_hourly, track_unique=track_unique
         )
-        await self._write(writes)
+        await self._writer.write(writes)
 
     async def mark_unique(self, event_name: str, uid: int) -> None:
         """Flag *uid* in the dateless bitmap of *event_name* (``UniqueEvents``)."""
-        await self._write(self._options.unique_writes(event_name, uid, 1))
+        await self._writer.write(self._options.unique_writes(event_name, uid, 1))
 
     async def unmark_unique(self, event_name: str, uid: int) -> None:
         """Clear *uid* in the dateless bitmap of *event_name*."""
-        await self._write(self._options.unique_writes(event_name, uid, 0))
+        await self._writer.write(self._options.unique_writes(event_name, uid, 0))
 
     # -- queries over many expressions -----------------------------------------------------
 

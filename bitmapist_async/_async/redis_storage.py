@@ -146,7 +146,10 @@ class RedisStorage:
     def _pack_setbits(self, writes: Sequence[Write]) -> bytes:
         """RESP for ``SETBIT key offset value`` per write (the key part is cached)."""
         headers = self._setbit_headers
-        parts = []
+        parts: list[bytes] = []
+        append = parts.append
+        last: tuple[int, int] | None = None
+        tail = b""
         for key, offset, value in writes:
             header = headers.get(key)
             if header is None:
@@ -155,8 +158,12 @@ class RedisStorage:
                 raw = key.encode(self._encoding, self._encoding_errors)
                 header = b"*4\r\n$6\r\nSETBIT\r\n$%d\r\n%b\r\n" % (len(raw), raw)
                 headers[key] = header
-            digits = b"%d" % offset
-            parts.append(b"%b$%d\r\n%b\r\n$1\r\n%d\r\n" % (header, len(digits), digits, value))
+            if (offset, value) != last:  # a mark's writes share the offset: format it once
+                digits = b"%d" % offset
+                tail = b"$%d\r\n%b\r\n$1\r\n%d\r\n" % (len(digits), digits, value)
+                last = (offset, value)
+            append(header)
+            append(tail)
         return b"".join(parts)
 
     async def _read_replies(self, connection: Any, count: int) -> dict[int, Exception]:

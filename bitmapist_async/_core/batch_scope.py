@@ -13,9 +13,12 @@ from contextvars import ContextVar, Token
 from .options import Write
 from .write_options import dedupe_writes
 
-__all__ = ("BatchBuffer", "current_batch")
+__all__ = ("BatchBuffer", "batches_open", "current_batch")
 
 _ACTIVE: ContextVar[tuple[BatchBuffer, ...]] = ContextVar("bitmapist_async_batches", default=())
+
+#: The open blocks of this context, any client (``()`` when none): a cheap first check.
+batches_open = _ACTIVE.get
 
 
 class BatchBuffer:

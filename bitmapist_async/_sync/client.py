@@ -11,8 +11,7 @@ from typing import Any
 
 import redis as redis_api
 
-from .._core.errors import ClientClosedError
-from .._core.options import ClientOptions, Write
+from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.write_options import WriteOptions
 from .._pairs import WriteBatch, Writer
@@ -183,11 +182,6 @@ class Bitmapist:
 
     # -- marking ---------------------------------------------------------------------------
 
-    def _write(self, writes: Sequence[Write]) -> None:
-        if self._closed:
-            raise ClientClosedError(f"{self!r} is closed")
-        self._writer.write(writes)
-
     def mark_event(
         self,
         event_name: str,
@@ -215,7 +209,7 @@ class Bitmapist:
         writes = self._options.event_writes(
             event_name, uid, now, 1, track_hourly=track_hourly, track_unique=track_unique
         )
-        self._write(writes)
+        self._writer.write(writes)
 
     def unmark_event(
         self,
@@ -230,15 +224,15 @@ class Bitmapist:
         writes = self._options.event_writes(
             event_name, uid, now, 0, track_hourly=track_hourly, track_unique=track_unique
         )
-        self._write(writes)
+        self._writer.write(writes)
 
     def mark_unique(self, event_name: str, uid: int) -> None:
         """Flag *uid* in the dateless bitmap of *event_name* (``UniqueEvents``)."""
-        self._write(self._options.unique_writes(event_name, uid, 1))
+        self._writer.write(self._options.unique_writes(event_name, uid, 1))
 
     def unmark_unique(self, event_name: str, uid: int) -> None:
         """Clear *uid* in the dateless bitmap of *event_name*."""
-        self._write(self._options.unique_writes(event_name, uid, 0))
+        self._writer.write(self._options.unique_writes(event_name, uid, 0))
 
     # -- queries over many expressions -----------------------------------------------------
 
