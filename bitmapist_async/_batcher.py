@@ -325,7 +325,7 @@ class WriteBatcher:
             await self._send(writes)
         except RejectedWritesError as exc:
             rejected = {writes[i][:2]: e for i, e in exc.rejected.items()}
-        except BaseException as exc:  # noqa: BLE001 - every caller must hear of it
+        except BaseException as exc:  # every caller must hear of it
             error = exc
         self._settle(flush, error, rejected)
         if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):

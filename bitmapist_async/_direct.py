@@ -98,10 +98,8 @@ class DirectWriter:
                 attempt += 1
                 elapsed = time.monotonic() - began
                 if elapsed + delay > options.retry_deadline:
-                    raise WriteFailedError(
-                        f"writes not stored after {attempt} attempt(s) over {elapsed:.1f}s: "
-                        f"{exc!r}"
-                    ) from exc
+                    message = f"writes not stored after {attempt} attempt(s) over {elapsed:.1f}s"
+                    raise WriteFailedError(f"{message}: {exc!r}") from exc
                 time.sleep(delay)
 
     def flush(self) -> None:

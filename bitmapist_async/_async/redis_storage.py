@@ -24,7 +24,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .._core.errors import RejectedWritesError
-
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
@@ -39,7 +38,7 @@ _HEADER_CACHE_SIZE = 4096
 try:
     import hiredis
 
-    _HIREDIS_READER: type | None = hiredis.Reader
+    _HIREDIS_READER: Any = hiredis.Reader
 except ImportError:  # pragma: no cover - hiredis is a dependency
     _HIREDIS_READER = None
 try:
@@ -130,7 +129,7 @@ class RedisStorage:
             await self._write_bits_pipeline(writes)
             return
         data = self._pack_setbits(writes)
-        pool = self._client.connection_pool
+        pool: Any = self._client.connection_pool
         connection = await pool.get_connection(*self._get_connection_args)
         try:
             await connection.send_packed_command([data], check_health=False)
@@ -170,8 +169,8 @@ class RedisStorage:
         """Read *count* replies; return the refused ones by index (errors that concern the
         connection are raised after every reply was read)."""
         rejected: dict[int, Exception] = {}
-        parser = getattr(connection, "_parser", None)
-        reader = getattr(parser, "_reader", None)
+        parser: Any = getattr(connection, "_parser", None)
+        reader: Any = getattr(parser, "_reader", None)
         if (
             _HIREDIS_READER is not None
             and isinstance(reader, _HIREDIS_READER)

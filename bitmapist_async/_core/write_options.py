@@ -15,8 +15,11 @@ __all__ = ("WriteOptions", "dedupe_writes")
 
 
 def _positive(name: str, value: object, *, integer: bool) -> None:
-    kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (integer and not isinstance(value, int))
+    ):
         kind = "an int" if integer else "a number"
         raise TypeError(f"{name} must be {kind}, got {value!r}")
     if not value > 0:  # also rejects NaN
