@@ -33,6 +33,7 @@ from ._async.storage import AsyncStorage as Storage
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import WriteFailedError as WriteFailedError
+from ._core.write_options import WriteOptions as WriteOptions
 
 __version__ = "0.1.0"
 
@@ -56,6 +57,7 @@ __all__ = (
     "UniqueEvents",
     "WeekEvents",
     "WriteFailedError",
+    "WriteOptions",
     "YearEvents",
     "__version__",
 )

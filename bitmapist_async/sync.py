@@ -19,6 +19,7 @@ from . import __version__ as __version__
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import WriteFailedError as WriteFailedError
+from ._core.write_options import WriteOptions as WriteOptions
 from ._sync.client import DEFAULT_URL as DEFAULT_URL
 from ._sync.client import Bitmapist as Bitmapist
 from ._sync.events import BitOpAnd as BitOpAnd
@@ -57,6 +58,7 @@ __all__ = (
     "UniqueEvents",
     "WeekEvents",
     "WriteFailedError",
+    "WriteOptions",
     "YearEvents",
     "__version__",
 )

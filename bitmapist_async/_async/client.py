@@ -164,7 +164,8 @@ class Bitmapist:
 
         Marks inside the block return at once; leaving the block waits for the flush and
         raises :class:`~bitmapist_async.WriteFailedError` if it failed. Queries inside the
-        block do not see its marks yet. Per task: other tasks' marks are not included.
+        block do not see its marks yet. The block covers the code inside it, including tasks
+        started there (they inherit its context); other tasks' marks are not part of it.
 
         Example::
 
