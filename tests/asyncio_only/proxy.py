@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import hiredis
@@ -93,6 +95,16 @@ class RedisProxy:
 
     def release(self) -> None:
         self._gate.set()
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        """:meth:`hold` for the block, released even when the block fails (so that clients
+        closed after it can drain)."""
+        self.hold()
+        try:
+            yield
+        finally:
+            self.release()
 
     def cut_all(self) -> None:
         """Drop every connection at once, both sides."""

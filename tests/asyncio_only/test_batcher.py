@@ -144,14 +144,13 @@ async def test_opposite_writes_never_overtake_a_flush_in_flight(
     proxy: RedisProxy, private_admin: redis.Redis
 ) -> None:
     async with Bitmapist(proxy.url, write_options=WriteOptions(max_in_flight=4)) as bm:
-        proxy.hold()
-        mark = asyncio.create_task(bm.mark_unique("x", 5))
-        await proxy.held.wait()  # the mark's flush is on the wire, frozen
-        unmark = asyncio.create_task(bm.unmark_unique("x", 5))
-        await callbacks_run()  # the unmark is queued and the batcher had its chance to send
-        assert bm._writer.flushes_in_flight == 1
-        assert bm.pending_writes == 2
-        proxy.release()
+        with proxy.holding():
+            mark = asyncio.create_task(bm.mark_unique("x", 5))
+            await proxy.held.wait()  # the mark's flush is on the wire, frozen
+            unmark = asyncio.create_task(bm.unmark_unique("x", 5))
+            await callbacks_run()  # the unmark is queued and the batcher had its chance to send
+            assert bm._writer.flushes_in_flight == 1
+            assert bm.pending_writes == 2
         await asyncio.gather(mark, unmark)
     assert private_admin.getbit("trackist_x_u", 5) == 0
     order = [w for turn in proxy.setbit_turns() for w in turn.setbits()]
@@ -162,13 +161,12 @@ async def test_same_direction_flushes_travel_concurrently(
     proxy: RedisProxy, private_admin: redis.Redis
 ) -> None:
     async with Bitmapist(proxy.url, write_options=WriteOptions(max_in_flight=4)) as bm:
-        proxy.hold()
-        first = asyncio.create_task(bm.mark_unique("y", 1))
-        await proxy.held.wait()
-        second = asyncio.create_task(bm.mark_unique("y", 2))
-        await callbacks_run()
-        assert bm._writer.flushes_in_flight == 2
-        proxy.release()
+        with proxy.holding():
+            first = asyncio.create_task(bm.mark_unique("y", 1))
+            await proxy.held.wait()
+            second = asyncio.create_task(bm.mark_unique("y", 2))
+            await callbacks_run()
+            assert bm._writer.flushes_in_flight == 2
         await asyncio.gather(first, second)
     assert [private_admin.getbit("trackist_y_u", i) for i in (1, 2)] == [1, 1]
 
@@ -177,14 +175,13 @@ async def test_a_cancelled_caller_does_not_cancel_the_flush(
     proxy: RedisProxy, private_admin: redis.Redis
 ) -> None:
     async with Bitmapist(proxy.url) as bm:
-        proxy.hold()
-        cancelled = asyncio.create_task(bm.mark_unique("c", 1))
-        other = asyncio.create_task(bm.mark_unique("c", 2))
-        await proxy.held.wait()  # one flush holds both calls
-        cancelled.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await cancelled
-        proxy.release()
+        with proxy.holding():
+            cancelled = asyncio.create_task(bm.mark_unique("c", 1))
+            other = asyncio.create_task(bm.mark_unique("c", 2))
+            await proxy.held.wait()  # one flush holds both calls
+            cancelled.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await cancelled
         await other
         await bm.flush()
     assert [private_admin.getbit("trackist_c_u", i) for i in (1, 2)] == [1, 1]
