@@ -124,8 +124,8 @@ async def test_aclose_drains_waiting_producers_too(
 async def test_a_batch_larger_than_the_cap_still_goes_through(
     private_server: RedisProcess, private_admin: redis.Redis
 ) -> None:
-    async with Bitmapist(private_server.url, write_options=WriteOptions(max_pending=CAP)) as bm:
-        async with bm.batch():
-            for uid in range(10):
-                await bm.mark_event("big", uid, NOW)
+    bm = Bitmapist(private_server.url, write_options=WriteOptions(max_pending=CAP))
+    async with bm, bm.batch():
+        for uid in range(10):
+            await bm.mark_event("big", uid, NOW)
     assert private_admin.bitcount("trackist_big_2026-11-28") == 10
