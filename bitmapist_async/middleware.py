@@ -36,6 +36,7 @@ if typing.TYPE_CHECKING:
     from typing import Any
 
     from aiohttp import web
+    from aiohttp.typedefs import Middleware
 
     from ._async.client import Bitmapist
 
@@ -88,9 +89,7 @@ class BitmapistMiddleware:
             await self.app(scope, receive, send)
 
 
-def aiohttp_middleware(
-    bitmapist: Bitmapist,
-) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def aiohttp_middleware(bitmapist: Bitmapist) -> Middleware:
     """An aiohttp middleware: the marks of each request go out in one flush when its handler
     has returned, before the response is sent.
 

@@ -46,7 +46,8 @@ async def _load(
 
 
 def _bits(admin: redis.Redis, key: str) -> set[int]:
-    data = admin.get(key) or b""
+    data = admin.get(key)
+    assert isinstance(data, bytes)
     return {i * 8 + b for i, byte in enumerate(data) for b in range(8) if byte & (0x80 >> b)}
 
 
