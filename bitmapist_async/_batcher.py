@@ -183,11 +183,11 @@ class WriteBatcher:
         :raises WriteFailedError: storage failed after every retry, or refused these writes.
         :raises ClientClosedError: :meth:`aclose` has started.
         """
-        if self._closed:
-            raise ClientClosedError("the client is closed")
         n = len(writes)
         if not n:
             return
+        if self._closed:
+            raise ClientClosedError("the client is closed")
         mask = _mask(writes)
         if self._room or (self._pending and self._pending + n > self._max_pending):
             await self._enqueue_when_room(writes, n, mask)

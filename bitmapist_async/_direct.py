@@ -75,10 +75,10 @@ class DirectWriter:
         :raises WriteFailedError: storage failed after every retry, or refused a write.
         :raises ClientClosedError: the client is closed.
         """
-        if self._closed:
-            raise ClientClosedError("the client is closed")
         if not writes:
             return
+        if self._closed:
+            raise ClientClosedError("the client is closed")
         options = self._options
         began = time.monotonic()
         attempt = 0
