@@ -59,10 +59,13 @@ async def test_nested_batches_write_at_their_own_exit(bm: Bitmapist, admin: redi
 
 
 async def test_batch_left_by_an_exception_still_writes(bm: Bitmapist, admin: redis.Redis) -> None:
-    with pytest.raises(RuntimeError, match="boom"):
+    async def failing_block() -> None:
         async with bm.batch():
             await bm.mark_unique("x", 7)
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await failing_block()
     await bm.flush()
     assert admin.getbit("trackist_x_u", 7) == 1
 

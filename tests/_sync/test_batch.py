@@ -61,10 +61,13 @@ def test_nested_batches_write_at_their_own_exit(bm: Bitmapist, admin: redis.Redi
 
 
 def test_batch_left_by_an_exception_still_writes(bm: Bitmapist, admin: redis.Redis) -> None:
-    with pytest.raises(RuntimeError, match="boom"):
+    def failing_block() -> None:
         with bm.batch():
             bm.mark_unique("x", 7)
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        failing_block()
     bm.flush()
     assert admin.getbit("trackist_x_u", 7) == 1
 
