@@ -145,27 +145,33 @@ class RedisStorage:
             raise RejectedWritesError(rejected)
 
     def _pack_setbits(self, writes: Sequence[Write]) -> bytes:
-        """RESP for ``SETBIT key offset value`` per write (the key part is cached)."""
+        """RESP for ``SETBIT key offset value`` per write (the key part is cached, and the
+        offset part is formatted once for consecutive writes of one mark)."""
         headers = self._setbit_headers
         parts: list[bytes] = []
         append = parts.append
-        last: tuple[int, int] | None = None
+        last = -1
         tail = b""
         for key, offset, value in writes:
             header = headers.get(key)
             if header is None:
-                if len(headers) >= _HEADER_CACHE_SIZE:
-                    headers.clear()
-                raw = key.encode(self._encoding, self._encoding_errors)
-                header = b"*4\r\n$6\r\nSETBIT\r\n$%d\r\n%b\r\n" % (len(raw), raw)
-                headers[key] = header
-            if (offset, value) != last:  # a mark's writes share the offset: format it once
+                header = self._setbit_header(key)
+            if offset != last:
                 digits = b"%d" % offset
-                tail = b"$%d\r\n%b\r\n$1\r\n%d\r\n" % (len(digits), digits, value)
-                last = (offset, value)
+                tail = b"$%d\r\n%b\r\n$1\r\n" % (len(digits), digits)
+                last = offset
             append(header)
             append(tail)
+            append(b"1\r\n" if value else b"0\r\n")
         return b"".join(parts)
+
+    def _setbit_header(self, key: str) -> bytes:
+        headers = self._setbit_headers
+        if len(headers) >= _HEADER_CACHE_SIZE:
+            headers.clear()
+        raw = key.encode(self._encoding, self._encoding_errors)
+        header = headers[key] = b"*4\r\n$6\r\nSETBIT\r\n$%d\r\n%b\r\n" % (len(raw), raw)
+        return header
 
     def _read_replies(self, connection: Any, count: int) -> dict[int, Exception]:
         """Read *count* replies; return the refused ones by index (errors that concern the
