@@ -32,6 +32,7 @@ from ._async.redis_storage import RedisStorage as RedisStorage
 from ._async.storage import AsyncStorage as Storage
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import WriteFailedError as WriteFailedError
 from ._core.write_options import WriteOptions as WriteOptions
 
@@ -53,6 +54,7 @@ __all__ = (
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
+    "RejectedWritesError",
     "Storage",
     "UniqueEvents",
     "WeekEvents",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from . import __version__ as __version__
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import WriteFailedError as WriteFailedError
 from ._core.write_options import WriteOptions as WriteOptions
 from ._sync.client import DEFAULT_URL as DEFAULT_URL
@@ -54,6 +55,7 @@ __all__ = (
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
+    "RejectedWritesError",
     "Storage",
     "UniqueEvents",
     "WeekEvents",
