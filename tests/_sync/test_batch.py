@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 import redis
+import redis as redis_api
+from redis._parsers import _AsyncRESP2Parser, _RESP2Parser
 
 from bitmapist_async.sync import Bitmapist, ClientClosedError, WriteFailedError, WriteOptions
 
@@ -126,3 +128,34 @@ def test_pending_writes_is_zero_when_idle(bm: Bitmapist) -> None:
 def test_write_options_are_checked(redis_url: str) -> None:
     with pytest.raises(TypeError, match="WriteOptions"):
         Bitmapist(redis_url, write_options={"max_pending": 10})  # type: ignore[arg-type]
+
+
+def test_keys_are_packed_as_utf8_bytes(bm: Bitmapist, admin: redis.Redis) -> None:
+    bm.mark_event("café:ü", 123_456, NOW)
+    bm.mark_unique("日本", 0)
+    assert admin.getbit("trackist_café:ü_2026-11-28", 123_456) == 1
+    assert admin.getbit("trackist_日本_u", 0) == 1
+    assert bm.DayEvents("café:ü", 2026, 11, 28).ids() == [123_456]
+
+
+@pytest.mark.parametrize("variant", ["pure-python parser", "single connection"])
+def test_writes_without_the_fast_reply_path(
+    redis_url: str, admin: redis.Redis, variant: str
+) -> None:
+    if variant == "pure-python parser":
+        parser = _RESP2Parser if "_sync" in Bitmapist.__module__ else _AsyncRESP2Parser
+        client = redis_api.Redis.from_url(redis_url, protocol=2, parser_class=parser)
+    else:
+        client = redis_api.Redis.from_url(redis_url, protocol=2, single_connection_client=True)
+    admin.rpush("trackist_wrong_u", "not a bitmap")
+    with Bitmapist(client) as bm:
+        with bm.batch():
+            for uid in range(50):
+                bm.mark_event("slow", uid, NOW)
+        with pytest.raises(WriteFailedError) as info:
+            bm.mark_unique("wrong", 1)
+        assert "WRONGTYPE" in str(info.value.__cause__)
+        bm.mark_unique("right", 1)
+        assert bm.DayEvents("slow", 2026, 11, 28).count() == 50
+    client.close()
+    assert admin.getbit("trackist_right_u", 1) == 1
