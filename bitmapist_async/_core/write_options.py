@@ -52,8 +52,8 @@ class WriteOptions:
     """
 
     max_pending: int = 100_000
-    max_in_flight: int = 3
-    max_flush: int = 2_048
+    max_in_flight: int = 4
+    max_flush: int = 1_024
     attempt_timeout: float = 10.0
     retry_deadline: float = 30.0
     backoff_initial: float = 0.05
