@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import functools
 import io
 import os
 import platform
@@ -118,11 +119,7 @@ async def run_naive(url: str, uids: list[int], tasks: int, name: str) -> float:
 async def run_batcher(url: str, uids: list[int], producers: int, name: str) -> float:
     async with Bitmapist(url) as bm:
         await bm.ping()
-
-        async def mark(uid: int) -> None:
-            await bm.mark_event(name, uid)
-
-        return await timed_gather(split(uids, producers), mark)
+        return await timed_gather(split(uids, producers), functools.partial(bm.mark_event, name))
 
 
 def best(repeat: int, run: Callable[[], float], check: Callable[[], None]) -> float:
