@@ -188,7 +188,10 @@ class RedisStorage:
             for index in range(count):
                 reply = gets()
                 while reply is _NOT_ENOUGH_DATA or reply is False:
-                    await parser.read_from_socket()
+                    try:
+                        await parser.read_from_socket()
+                    except OSError as exc:  # as redis-py's own reads report it
+                        raise RedisConnectionError(f"Error while reading replies: {exc}") from exc
                     reply = gets()
                 if isinstance(reply, Exception):
                     rejected[index] = reply

@@ -190,7 +190,10 @@ class RedisStorage:
             for index in range(count):
                 reply = gets()
                 while reply is _NOT_ENOUGH_DATA or reply is False:
-                    parser.read_from_socket()
+                    try:
+                        parser.read_from_socket()
+                    except OSError as exc:  # as redis-py's own reads report it
+                        raise RedisConnectionError(f"Error while reading replies: {exc}") from exc
                     reply = gets()
                 if isinstance(reply, Exception):
                     rejected[index] = reply
