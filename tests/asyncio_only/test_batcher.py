@@ -296,3 +296,16 @@ async def test_batch_exit_raises_when_the_send_fails(proxy: RedisProxy) -> None:
                 await bm.mark_unique("lost", 1)
         assert isinstance(info.value.__cause__, redis.ConnectionError)
         proxy.refuse = False
+
+
+async def test_a_burst_is_cut_into_flushes_of_max_flush_writes(
+    proxy: RedisProxy, private_admin: redis.Redis
+) -> None:
+    options = WriteOptions(max_flush=30, max_in_flight=3)
+    async with Bitmapist(proxy.url, write_options=options) as bm:
+        await asyncio.gather(*(bm.mark_event("burst", uid, NOW) for uid in range(100)))
+    turns = proxy.setbit_turns()
+    assert sum(len(t.setbits()) for t in turns) == 300
+    assert max(len(t.setbits()) for t in turns) <= 30
+    assert len({t.connection for t in turns}) == 3  # three flushes were on the wire at once
+    assert private_admin.bitcount("trackist_burst_2026-11-28") == 100
