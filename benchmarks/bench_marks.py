@@ -122,17 +122,9 @@ async def run_batcher(url: str, uids: list[int], producers: int, name: str) -> f
         return await timed_gather(split(uids, producers), functools.partial(bm.mark_event, name))
 
 
-def best(repeat: int, run: Callable[[], float], check: Callable[[], None]) -> float:
-    times = []
-    for _ in range(repeat):
-        times.append(run())
-        check()
-    return min(times)
-
-
 def setbit_ceiling(port: int, requests: int) -> tuple[float, str] | None:
     """``redis-benchmark`` SETBIT requests/s (pipeline 128; a fixed offset, since its
-    ``__rand_int__`` is not a valid bit offset); best of two runs."""
+    ``__rand_int__`` is not a valid bit offset)."""
     binary = shutil.which("redis-benchmark")
     if binary is None:
         return None
@@ -140,13 +132,9 @@ def setbit_ceiling(port: int, requests: int) -> tuple[float, str] | None:
         binary, "-h", "127.0.0.1", "-p", str(port), "-P", "128", "-n", str(requests),
         "--csv", "setbit", "bench_ceiling", "7", "1",
     ]  # fmt: skip
-    rates = []
-    for _ in range(2):
-        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        rows = list(csv.DictReader(io.StringIO(out)))
-        rates.append(float(rows[-1]["rps"]))
-    shown = " ".join(command[1:]).replace(binary, "redis-benchmark")
-    return max(rates), f"redis-benchmark {shown}"
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    rate = float(list(csv.DictReader(io.StringIO(out)))[-1]["rps"])
+    return rate, "redis-benchmark " + " ".join(command[1:])
 
 
 def table(results: list[Throughput], baseline: Throughput, ceiling: float | None) -> str:
@@ -173,73 +161,89 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--legacy-marks", type=int, default=10_000)
     parser.add_argument("--naive-marks", type=int, default=50_000)
     parser.add_argument("--marks", type=int, default=200_000, help="per batcher run")
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--ceiling-requests", type=int, default=3_000_000)
+    parser.add_argument("--rounds", type=int, default=3, help="each contender once per round")
+    parser.add_argument("--ceiling-requests", type=int, default=2_000_000)
     args = parser.parse_args(argv)
 
     python = legacy_python()
     if python is None:
         raise SystemExit("could not install bitmapist 3.119 for the baseline")
     load = os.getloadavg()
+    legacy_ids = random_ids(args.legacy_marks, 1)
+    naive_ids = random_ids(args.naive_marks, 2)
+    ours_ids = random_ids(args.marks, 3)
     with private_redis() as server:
         admin = redis.Redis(port=server.port, protocol=2)
 
-        def expect(name: str, uids: list[int]) -> Callable[[], None]:
-            def check() -> None:  # correctness before speed
-                assert distinct_marked(admin, name) == len(set(uids)), name
+        def check(name: str, uids: list[int]) -> None:  # correctness before speed
+            assert distinct_marked(admin, name) == len(set(uids)), name
 
-            return check
+        def legacy_run() -> float:
+            script_params = {"uids": legacy_ids, "name": "b_legacy", "repeat": 1}
+            seconds: float = run_legacy(python, server.port, LEGACY_SCRIPT, **script_params)[
+                "seconds"
+            ]
+            check("b_legacy", legacy_ids)
+            return seconds
 
-        legacy_ids = random_ids(args.legacy_marks, 1)
-        legacy_s = run_legacy(
-            python, server.port, LEGACY_SCRIPT, uids=legacy_ids, name="b_legacy", repeat=2
-        )["seconds"]
-        expect("b_legacy", legacy_ids)()
-        legacy = Throughput("bitmapist 3.119 `mark_event` loop", len(legacy_ids), legacy_s)
+        def naive_run() -> float:
+            seconds = asyncio.run(run_naive(server.url, naive_ids, 200, "b_naive"))
+            check("b_naive", naive_ids)
+            return seconds
 
-        naive_ids = random_ids(args.naive_marks, 2)
-        naive_s = best(
-            args.repeat,
-            lambda: asyncio.run(run_naive(server.url, naive_ids, 200, "b_naive")),
-            expect("b_naive", naive_ids),
-        )
-        results = [
-            legacy,
-            Throughput(
+        def ours_run(producers: int) -> Callable[[], float]:
+            def run() -> float:
+                name = f"b_ours{producers}"
+                seconds = asyncio.run(run_batcher(server.url, ours_ids, producers, name))
+                check(name, ours_ids)
+                return seconds
+
+            return run
+
+        contenders: list[tuple[str, int, str, Callable[[], float]]] = [
+            ("bitmapist 3.119 `mark_event` loop", len(legacy_ids), "baseline", legacy_run),
+            (
                 "redis.asyncio, one pipeline per mark, 200 tasks",
                 len(naive_ids),
-                naive_s,
-                "naive async baseline",
+                "naive async client",
+                naive_run,
+            ),
+            *(
+                (
+                    f"bitmapist-async batcher, {p:,} producers",
+                    len(ours_ids),
+                    "each producer awaits every mark",
+                    ours_run(p),
+                )
+                for p in (200, 2_000)
             ),
         ]
-        ours_ids = random_ids(args.marks, 3)
-        for producers in (200, 2_000):
-            name = f"b_ours{producers}"
-
-            def run(producers: int = producers, name: str = name) -> float:
-                return asyncio.run(run_batcher(server.url, ours_ids, producers, name))
-
-            seconds = best(args.repeat, run, expect(name, ours_ids))
-            results.append(
-                Throughput(
-                    f"bitmapist-async batcher, {producers:,} producers",
-                    len(ours_ids),
-                    seconds,
-                    "each producer awaits every mark",
-                )
-            )
-        ceiling = setbit_ceiling(server.port, args.ceiling_requests)
+        # Rounds interleave the contenders, so that a busy moment of the machine does not fall
+        # on one of them only; each keeps its best round, and so does the ceiling.
+        times: dict[str, list[float]] = {name: [] for name, _, _, _ in contenders}
+        ceilings: list[float] = []
+        shown = ""
+        for _ in range(args.rounds):
+            for name, _, _, run in contenders:
+                times[name].append(run())
+            measured = setbit_ceiling(server.port, args.ceiling_requests)
+            if measured is not None:
+                ceilings.append(measured[0])
+                shown = measured[1].replace(str(server.port), "PORT")
         admin.close()
 
-    rate = ceiling[0] if ceiling else None
+    results = [
+        Throughput(name, marks, min(times[name]), note) for name, marks, note, _ in contenders
+    ]
+    ceiling = max(ceilings) if ceilings else None
     text = "\n".join(
         [
-            f"### Marks per second ({platform.python_version()}, "
-            f"load average {load[0]:.2f} at start)",
+            f"### Marks per second (Python {platform.python_version()}, "
+            f"load average {load[0]:.2f} at start, best of {args.rounds} rounds)",
             "",
-            table(results, legacy, rate),
+            table(results, results[0], ceiling),
             "",
-            f"Ceiling: `{ceiling[1]}`" if ceiling else "Ceiling: redis-benchmark not found",
+            f"Ceiling: `{shown}`" if ceiling else "Ceiling: redis-benchmark not found",
         ]
     )
     print(text)
