@@ -128,7 +128,7 @@ async def test_a_stalled_server_counts_as_a_timeout(
     proxy: RedisProxy, private_admin: redis.Redis
 ) -> None:
     options = WriteOptions(
-        attempt_timeout=0.1, retry_deadline=0.5, backoff_initial=0.01, backoff_max=0.05
+        attempt_timeout=0.2, retry_deadline=1.0, backoff_initial=0.01, backoff_max=0.05
     )
     async with Bitmapist(proxy.url, write_options=options) as bm:
         with proxy.holding():
