@@ -24,11 +24,12 @@ batches_open = _ACTIVE.get
 class BatchBuffer:
     """The writes one ``batch()`` block made for one writer (*owner*)."""
 
-    __slots__ = ("_token", "is_open", "owner", "writes")
+    __slots__ = ("_mask", "_token", "is_open", "owner", "writes")
 
     def __init__(self, owner: object) -> None:
         self.owner = owner
         self.writes: list[Write] = []
+        self._mask = 0  # 1: holds sets, 2: holds clears
         self.is_open = False
         self._token: Token[tuple[BatchBuffer, ...]] | None = None
 
@@ -40,6 +41,8 @@ class BatchBuffer:
 
     def add(self, writes: Sequence[Write]) -> None:
         self.writes.extend(writes)
+        for _, _, value in writes:
+            self._mask |= 2 - value
 
     def exit(self) -> list[Write]:
         """Close the block; return its writes, one per bit (the last value wins)."""
@@ -51,7 +54,10 @@ class BatchBuffer:
         except ValueError:  # left in another context than it was entered in
             _ACTIVE.set(tuple(b for b in _ACTIVE.get() if b is not self))
         writes, self.writes = self.writes, []
-        return dedupe_writes(writes)
+        mask, self._mask = self._mask, 0
+        if mask == 3:  # a bit may be set and cleared: the last call wins
+            return dedupe_writes(writes)
+        return list(dict.fromkeys(writes))  # one value throughout: drop repeats
 
 
 def current_batch(owner: object) -> BatchBuffer | None:
