@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 #: Benchmark modules, each with ``main(argv) -> str`` printing a markdown table.
-BENCHMARKS = ("bench_ids", "bench_marks")
+BENCHMARKS = ("bench_ids", "bench_cohort", "bench_sync", "bench_marks")
 
 
 def run_all() -> None:

@@ -30,6 +30,8 @@ from ._async.events import WeekEvents as WeekEvents
 from ._async.events import YearEvents as YearEvents
 from ._async.redis_storage import RedisStorage as RedisStorage
 from ._async.storage import AsyncStorage as Storage
+from ._core.cohort import CohortQuery as CohortQuery
+from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import RejectedWritesError as RejectedWritesError
@@ -48,6 +50,8 @@ __all__ = (
     "Bitmapist",
     "BitmapistError",
     "ClientClosedError",
+    "CohortQuery",
+    "CohortTable",
     "DayEvents",
     "Expression",
     "HourEvents",

@@ -16,6 +16,8 @@ Example::
 from __future__ import annotations
 
 from . import __version__ as __version__
+from ._core.cohort import CohortQuery as CohortQuery
+from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import RejectedWritesError as RejectedWritesError
@@ -49,6 +51,8 @@ __all__ = (
     "Bitmapist",
     "BitmapistError",
     "ClientClosedError",
+    "CohortQuery",
+    "CohortTable",
     "DayEvents",
     "Expression",
     "HourEvents",

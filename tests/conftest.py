@@ -16,6 +16,7 @@ session, anything outside bitmapist-server's grammar fails the run.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,23 +126,55 @@ _VIOLATIONS: list[str] = []
 
 
 def _monitor(url: str, log: CommandLog, ready: threading.Event) -> None:
-    client = redis.Redis.from_url(url, protocol=2)
+    # No socket timeout: the monitor may sit idle for minutes (redis-py 8 defaults to 5 s).
+    client = redis.Redis.from_url(url, protocol=2, socket_timeout=None)
     try:
         with client.monitor() as monitor:  # type: ignore[no-untyped-call]
             ready.set()
-            for entry in monitor.listen():
-                address = f"{entry.get('client_address')}:{entry.get('client_port')}"
-                log.add(address, _split_command(entry["command"]))
+            while True:
+                raw = monitor.connection.read_response()
+                line = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
+                parsed = parse_monitor_line(str(line))
+                if parsed is not None:
+                    log.add(*parsed)
     except (redis.ConnectionError, OSError):
         return
     finally:
         ready.set()
 
 
-def _split_command(text: str) -> list[str]:
-    # redis-py's Monitor gives the command back joined by spaces, arguments unquoted; keys here
-    # never contain spaces, so splitting is exact for the grammar check.
-    return text.split(" ")
+_MONITOR_LINE = re.compile(r'^\S+ \[\d+ (?P<client>.*?)\] (?P<args>".*)$', re.S)
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", '"': '"', "\\": "\\"}
+
+
+def parse_monitor_line(line: str) -> tuple[str, list[str]] | None:
+    """Split a MONITOR line into the client address and the exact arguments, undoing Redis's
+    quoting (``\\"``, ``\\\\``, ``\\n``, ``\\xHH``...), so keys with spaces or quotes survive."""
+    match = _MONITOR_LINE.match(line)
+    if match is None:
+        return None
+    text, args, i = match.group("args"), [], 0
+    while i < len(text):
+        if text[i] != '"':
+            i += 1
+            continue
+        i += 1
+        buf: list[str] = []
+        while i < len(text) and text[i] != '"':
+            if text[i] == "\\" and i + 1 < len(text):
+                nxt = text[i + 1]
+                if nxt == "x" and i + 3 < len(text):
+                    buf.append(chr(int(text[i + 2 : i + 4], 16)))
+                    i += 4
+                    continue
+                buf.append(_ESCAPES.get(nxt, nxt))
+                i += 2
+                continue
+            buf.append(text[i])
+            i += 1
+        args.append("".join(buf))
+        i += 1
+    return match.group("client"), args
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import dataclasses
 from array import array
 from collections.abc import AsyncIterator
 from datetime import date, datetime
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from .._core.decode import decode_id_array, decode_ids
 from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
@@ -238,6 +238,24 @@ class PeriodEvents(_Event):
     __slots__ = ("period",)
 
     period: Period
+    #: The period class: ``MonthPeriod`` for ``MonthEvents`` and so on.
+    _period_type: ClassVar[Any]
+
+    def _init(self, event_name: str, given: tuple[int | None, ...]) -> None:
+        bm = self._client()
+        now = _period_fields(self._period_type.from_datetime(bm.options.now_local()))
+        self._setup(bm, check_name(event_name), self._period_type(*_fill(given, now)))
+
+    @classmethod
+    def from_date(cls: type[_P], event_name: str, dt: datetime | date | None = None) -> _P:
+        """The event of the period containing *dt* (default: now).
+
+        Aware datetimes are converted to the client's time zone; naive ones are taken as
+        already in it; a ``date`` means its midnight.
+        """
+        bm = cls._client()
+        period = cls._period_type.from_datetime(bm.options.local(dt))
+        return cls._from_period(bm, check_name(event_name), period)
 
     def _setup(self, bm: Bitmapist, event_name: str, period: Period) -> None:
         self._bm = bm
@@ -293,6 +311,17 @@ def _fill(given: tuple[int | None, ...], now: tuple[int, ...]) -> tuple[int, ...
     return tuple(n if g is None else g for g, n in zip(given, now, strict=True))
 
 
+class _PeriodField:
+    """A read-only attribute of an event's period (``ev.year``, ``ev.month``, ...)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: PeriodEvents, owner: type | None = None) -> int:
+        value: int = getattr(obj.period, self.name)
+        return value
+
+
 class YearEvents(PeriodEvents):
     """Events of a calendar year: the OR of its twelve month bitmaps.
 
@@ -302,22 +331,11 @@ class YearEvents(PeriodEvents):
     """
 
     __slots__ = ()
+    _period_type = YearPeriod
+    year = _PeriodField("year")
 
     def __init__(self, event_name: str, year: int | None = None) -> None:
-        bm = self._client()
-        now = bm.options.now_local()
-        self._setup(bm, check_name(event_name), YearPeriod(*_fill((year,), (now.year,))))
-
-    @classmethod
-    def from_date(cls, event_name: str, dt: datetime | date | None = None) -> YearEvents:
-        bm = cls._client()
-        return cls._from_period(
-            bm, check_name(event_name), YearPeriod.from_datetime(bm.options.local(dt))
-        )
-
-    @property
-    def year(self) -> int:
-        return cast("YearPeriod", self.period).year
+        self._init(event_name, (year,))
 
 
 class MonthEvents(PeriodEvents):
@@ -330,27 +348,12 @@ class MonthEvents(PeriodEvents):
     """
 
     __slots__ = ()
+    _period_type = MonthPeriod
+    year = _PeriodField("year")
+    month = _PeriodField("month")
 
     def __init__(self, event_name: str, year: int | None = None, month: int | None = None) -> None:
-        bm = self._client()
-        now = bm.options.now_local()
-        fields = _fill((year, month), (now.year, now.month))
-        self._setup(bm, check_name(event_name), MonthPeriod(*fields))
-
-    @classmethod
-    def from_date(cls, event_name: str, dt: datetime | date | None = None) -> MonthEvents:
-        bm = cls._client()
-        return cls._from_period(
-            bm, check_name(event_name), MonthPeriod.from_datetime(bm.options.local(dt))
-        )
-
-    @property
-    def year(self) -> int:
-        return cast("MonthPeriod", self.period).year
-
-    @property
-    def month(self) -> int:
-        return cast("MonthPeriod", self.period).month
+        self._init(event_name, (year, month))
 
 
 class WeekEvents(PeriodEvents):
@@ -362,27 +365,12 @@ class WeekEvents(PeriodEvents):
     """
 
     __slots__ = ()
+    _period_type = WeekPeriod
+    year = _PeriodField("year")
+    week = _PeriodField("week")
 
     def __init__(self, event_name: str, year: int | None = None, week: int | None = None) -> None:
-        bm = self._client()
-        iso = bm.options.now_local().isocalendar()
-        fields = _fill((year, week), (iso[0], iso[1]))
-        self._setup(bm, check_name(event_name), WeekPeriod(*fields))
-
-    @classmethod
-    def from_date(cls, event_name: str, dt: datetime | date | None = None) -> WeekEvents:
-        bm = cls._client()
-        return cls._from_period(
-            bm, check_name(event_name), WeekPeriod.from_datetime(bm.options.local(dt))
-        )
-
-    @property
-    def year(self) -> int:
-        return cast("WeekPeriod", self.period).year
-
-    @property
-    def week(self) -> int:
-        return cast("WeekPeriod", self.period).week
+        self._init(event_name, (year, week))
 
 
 class DayEvents(PeriodEvents):
@@ -394,6 +382,10 @@ class DayEvents(PeriodEvents):
     """
 
     __slots__ = ()
+    _period_type = DayPeriod
+    year = _PeriodField("year")
+    month = _PeriodField("month")
+    day = _PeriodField("day")
 
     def __init__(
         self,
@@ -402,29 +394,7 @@ class DayEvents(PeriodEvents):
         month: int | None = None,
         day: int | None = None,
     ) -> None:
-        bm = self._client()
-        now = bm.options.now_local()
-        fields = _fill((year, month, day), (now.year, now.month, now.day))
-        self._setup(bm, check_name(event_name), DayPeriod(*fields))
-
-    @classmethod
-    def from_date(cls, event_name: str, dt: datetime | date | None = None) -> DayEvents:
-        bm = cls._client()
-        return cls._from_period(
-            bm, check_name(event_name), DayPeriod.from_datetime(bm.options.local(dt))
-        )
-
-    @property
-    def year(self) -> int:
-        return cast("DayPeriod", self.period).year
-
-    @property
-    def month(self) -> int:
-        return cast("DayPeriod", self.period).month
-
-    @property
-    def day(self) -> int:
-        return cast("DayPeriod", self.period).day
+        self._init(event_name, (year, month, day))
 
 
 class HourEvents(PeriodEvents):
@@ -436,6 +406,11 @@ class HourEvents(PeriodEvents):
     """
 
     __slots__ = ()
+    _period_type = HourPeriod
+    year = _PeriodField("year")
+    month = _PeriodField("month")
+    day = _PeriodField("day")
+    hour = _PeriodField("hour")
 
     def __init__(
         self,
@@ -445,33 +420,7 @@ class HourEvents(PeriodEvents):
         day: int | None = None,
         hour: int | None = None,
     ) -> None:
-        bm = self._client()
-        now = bm.options.now_local()
-        fields = _fill((year, month, day, hour), (now.year, now.month, now.day, now.hour))
-        self._setup(bm, check_name(event_name), HourPeriod(*fields))
-
-    @classmethod
-    def from_date(cls, event_name: str, dt: datetime | date | None = None) -> HourEvents:
-        bm = cls._client()
-        return cls._from_period(
-            bm, check_name(event_name), HourPeriod.from_datetime(bm.options.local(dt))
-        )
-
-    @property
-    def year(self) -> int:
-        return cast("HourPeriod", self.period).year
-
-    @property
-    def month(self) -> int:
-        return cast("HourPeriod", self.period).month
-
-    @property
-    def day(self) -> int:
-        return cast("HourPeriod", self.period).day
-
-    @property
-    def hour(self) -> int:
-        return cast("HourPeriod", self.period).hour
+        self._init(event_name, (year, month, day, hour))
 
 
 class BitOperation(Expression):

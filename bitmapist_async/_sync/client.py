@@ -4,17 +4,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone, tzinfo
 from types import TracebackType
 from typing import Any
 
 import redis as redis_api
 
+from .._core.cohort import CohortQuery, CohortTable, Retention, TimeGroup
 from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.write_options import WriteOptions
 from .._pairs import WriteBatch, Writer
+from . import cohort as _cohort
 from . import events as _events
 from .redis_storage import RedisStorage
 from .storage import Storage
@@ -252,6 +254,51 @@ class Bitmapist:
         queries = [Query("count", p.result) for p in plans]
         results = self._storage.evaluate(merge_steps(plans), queries)
         return [int(r) for r in results]
+
+    # -- cohorts ---------------------------------------------------------------------------
+
+    def cohort(
+        self,
+        select1: str,
+        select2: str,
+        *,
+        select1b: str | None = None,
+        select2b: str | None = None,
+        time_group: TimeGroup = "days",
+        as_percent: bool = True,
+        num_results: int | None = None,
+        num_of_rows: int = 12,
+        start_date: date | str | None = None,
+        retention: Retention = "classic",
+        handlers: Mapping[str, _cohort.Handler] | None = None,
+        compute: _cohort.Compute = "storage",
+    ) -> CohortTable:
+        """A cohort table: of the users who did *select1* (and *select1b*) in period N, how
+        many did *select2* (and *select2b*) in period N+k? (``retention="unbounded"``: in
+        N+k or any later period of the table.) Two round trips, whatever the table's size.
+
+        Parameters and rows are bitmapist 3.x's ``get_dates_data``'s: see
+        :class:`~bitmapist_async.CohortQuery` and :class:`~bitmapist_async.CohortTable`.
+
+        :param handlers: custom selections for this call, by name: ``handler(name, cls,
+            cls_args)`` returns an expression, e.g. ``cls("active", *cls_args) &
+            (cls("web", *cls_args) | cls("ios", *cls_args))``.
+        :param compute: ``"storage"`` counts every cell in storage (one ``BITOP`` and
+            ``BITCOUNT`` each; only counts travel); ``"local"`` fetches each selection's bitmap
+            once and counts the cells here (numpy >= 2 if available): much faster while the
+            bitmaps are small (ids up to a few million), heavier on the network beyond.
+        :raises TypeError: a parameter of the wrong type (before any I/O).
+        :raises ValueError: a parameter out of range (before any I/O).
+
+        Example::
+
+            table = bm.cohort("signup", "active", time_group="weeks", num_results=8)
+        """
+        query = CohortQuery(
+            select1, select2, select1b, select2b, time_group, as_percent,
+            num_results, num_of_rows, start_date, retention,
+        )  # fmt: skip
+        return _cohort.cohort_table(self, query, handlers=handlers, compute=compute)
 
     # -- keyspace --------------------------------------------------------------------------
 

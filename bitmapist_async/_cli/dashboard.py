@@ -1,0 +1,86 @@
+"""``bitmapist-async dashboard``: serve the cohort dashboard (form, heatmap table, CSV).
+
+Reads the events stored under ``--key-prefix`` on ``--redis-url`` and serves
+:class:`bitmapist_async.cohort.asgi.CohortApp` with uvicorn (``pip install
+'bitmapist-async[dashboard]'``) on ``--host``/``--port`` (``--port 0``: any free port; the
+address is logged). It only reads: the temporary keys of each table are deleted once it is
+computed. Stop it with Ctrl+C (or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any
+
+import redis.exceptions
+
+from .._async.client import DEFAULT_URL, Bitmapist
+from .._async.cohort import Compute
+
+__all__ = ("register", "serve")
+
+
+async def serve(
+    url: str, host: str, port: int, key_prefix: str, log_level: str, compute: Compute = "storage"
+) -> None:
+    """Serve the dashboard for the store at *url* until the process is told to stop."""
+    import uvicorn
+
+    from ..cohort.asgi import CohortApp
+
+    async with Bitmapist(url, key_prefix=key_prefix) as bm:
+        await bm.ping()  # fail now, with the server's error, rather than on the first request
+        config = uvicorn.Config(
+            CohortApp(bm, compute=compute),
+            host=host,
+            port=port,
+            log_level=log_level,
+            lifespan="off",
+        )
+        await uvicorn.Server(config).serve()
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError:
+        print(
+            "the dashboard needs uvicorn: pip install 'bitmapist-async[dashboard]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        asyncio.run(
+            serve(
+                args.redis_url, args.host, args.port, args.key_prefix, args.log_level, args.compute
+            )
+        )
+    except (OSError, redis.exceptions.RedisError) as exc:
+        print(f"bitmapist-async dashboard: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "dashboard",
+        help="serve the cohort dashboard (form, heatmap table, CSV) over HTTP",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--redis-url", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
+    parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000, help="default 8000; 0: any free port")
+    parser.add_argument("--key-prefix", default="trackist_", help="default trackist_")
+    parser.add_argument(
+        "--compute",
+        default="storage",
+        choices=["storage", "local"],
+        help="count cells in storage (default) or here, fetching each bitmap once",
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    parser.set_defaults(run=_run)
