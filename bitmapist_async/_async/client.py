@@ -175,7 +175,7 @@ class Bitmapist:
                 await bm.mark_event("page:viewed", uid)
                 await bm.mark_event("search", uid)
         """
-        return AsyncWriteBatch(self._writer)
+        return self._writer.batch()
 
     async def ping(self) -> None:
         """Check that storage answers."""

@@ -177,7 +177,7 @@ class Bitmapist:
                 bm.mark_event("page:viewed", uid)
                 bm.mark_event("search", uid)
         """
-        return WriteBatch(self._writer)
+        return self._writer.batch()
 
     def ping(self) -> None:
         """Check that storage answers."""
