@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 #: Benchmark modules, each with ``main(argv) -> str`` printing a markdown table.
-BENCHMARKS = ("bench_ids", "bench_cohort", "bench_sync", "bench_cluster")
+BENCHMARKS = ("bench_ids", "bench_cohort", "bench_sync", "bench_marks", "bench_cluster")
 
 
 def run_all() -> None:

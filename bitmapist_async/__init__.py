@@ -35,8 +35,10 @@ from ._core.cohort import CohortQuery as CohortQuery
 from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import WriteFailedError as WriteFailedError
+from ._core.write_options import WriteOptions as WriteOptions
 
 __version__ = "0.1.0"
 
@@ -60,10 +62,12 @@ __all__ = (
     "RedisStorage",
     "ShardLayoutError",
     "ShardedStorage",
+    "RejectedWritesError",
     "Storage",
     "UniqueEvents",
     "WeekEvents",
     "WriteFailedError",
+    "WriteOptions",
     "YearEvents",
     "__version__",
 )

@@ -2,13 +2,31 @@
 
 ``scripts/unasync.py`` rewrites ``AsyncFoo`` to ``Foo``; this module holds the few places where
 the two sides really differ, written by hand once each.
+
+- ``AsyncWriter`` / ``Writer``: where marks go. The async client has a coalescing batcher with
+  background flush tasks (:mod:`bitmapist_async._batcher`); the sync client writes each call
+  directly (:mod:`bitmapist_async._direct`). Both offer ``write``, ``submit``, ``batch``,
+  ``flush``, ``aclose``/``close`` and ``pending``.
+- ``AsyncWriteBatch`` / ``WriteBatch``: what ``bm.batch()`` returns.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ("AsyncExpressionMixin", "ExpressionMixin")
+from ._batcher import AsyncWriteBatch as AsyncWriteBatch
+from ._batcher import WriteBatcher as AsyncWriter
+from ._direct import DirectWriter as Writer
+from ._direct import WriteBatch as WriteBatch
+
+__all__ = (
+    "AsyncExpressionMixin",
+    "AsyncWriteBatch",
+    "AsyncWriter",
+    "ExpressionMixin",
+    "WriteBatch",
+    "Writer",
+)
 
 
 class _SyncQueryable(Protocol):

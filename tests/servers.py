@@ -75,18 +75,23 @@ class RedisProcess:
         return self
 
     def kill(self) -> None:
-        """SIGKILL the server and reap it (used by fault tests)."""
+        """SIGKILL the server and reap it (used by fault tests); :meth:`start` may follow, on
+        the same port and data directory."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self._close_output()
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+    def _close_output(self) -> None:
         drain = getattr(self, "_drain", None)
         if drain is not None:
             drain.join(timeout=30)
         if self.process is not None and self.process.stdout is not None:
             self.process.stdout.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+        self._close_output()
         shutil.rmtree(self.workdir, ignore_errors=True)

@@ -11,10 +11,11 @@ import redis.asyncio as redis_api
 from redis.asyncio.cluster import RedisCluster
 
 from .._core.cohort import CohortQuery, CohortTable, Retention, TimeGroup
-from .._core.errors import ClientClosedError
-from .._core.options import ClientOptions, Write
+from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.shards import DEFAULT_SHARD_BITS, Layout
+from .._core.write_options import WriteOptions
+from .._pairs import AsyncWriteBatch, AsyncWriter
 from . import cohort as _cohort
 from . import events as _events
 from .redis_storage import RedisStorage
@@ -64,6 +65,8 @@ class Bitmapist:
         Cluster: required on a cluster; see the docs' Cluster page for when to use which).
     :param shard_bits: with ``layout="sharded"``, ids per shard as a power of two (8 to 32,
         default 20: 1,048,576 ids, 128 KiB per full shard).
+    :param write_options: batching, backpressure and retries of marks
+        (:class:`~bitmapist_async.WriteOptions`).
     :param pool_options: passed to ``redis.asyncio.Redis.from_url`` (or
         ``redis.asyncio.cluster.RedisCluster.from_url`` for ``redis+cluster://`` URLs).
 
@@ -91,8 +94,13 @@ class Bitmapist:
         use_numpy: bool | None = None,
         layout: Layout = "classic",
         shard_bits: int = DEFAULT_SHARD_BITS,
+        write_options: WriteOptions | None = None,
         **pool_options: Any,
     ) -> None:
+        if write_options is None:
+            write_options = WriteOptions()
+        elif not isinstance(write_options, WriteOptions):
+            raise TypeError(f"write_options must be a WriteOptions, got {write_options!r}")
         self._options = ClientOptions(
             key_prefix=key_prefix,
             track_hourly=track_hourly,
@@ -106,6 +114,7 @@ class Bitmapist:
             self._storage = open_sharded_storage(target, self._options, pool_options, DEFAULT_URL)
         else:
             self._storage = open_storage(target, bitop_ttl, pool_options)
+        self._writer = AsyncWriter(self._storage, write_options)
         self._use_numpy = use_numpy
         self._closed = False
         self.YearEvents = _events.YearEvents._bind(self)
@@ -135,6 +144,11 @@ class Bitmapist:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def pending_writes(self) -> int:
+        """Writes (one ``SETBIT`` each) accepted and not yet stored."""
+        return self._writer.pending
+
     def __repr__(self) -> str:
         return f"Bitmapist({self._storage.describe()!r}, key_prefix={self._options.key_prefix!r})"
 
@@ -156,21 +170,36 @@ class Bitmapist:
         if self._closed:
             return
         self._closed = True
-        await self._storage.aclose()
+        try:
+            await self._writer.aclose()
+        finally:
+            await self._storage.aclose()
 
     async def flush(self) -> None:
-        """Wait until every write queued so far is stored."""
+        """Wait until every write queued so far is stored (or has failed: its caller hears)."""
+        await self._writer.flush()
+
+    def batch(self) -> AsyncWriteBatch:
+        """A block whose marks are sent together, in one flush, when it exits.
+
+        Marks inside the block return at once; leaving the block waits for the flush and
+        raises :class:`~bitmapist_async.WriteFailedError` if it failed. Queries inside the
+        block do not see its marks yet. The block covers the code inside it, including tasks
+        started there (they inherit its context); other tasks' marks are not part of it.
+
+        Example::
+
+            async with bm.batch():
+                await bm.mark_event("page:viewed", uid)
+                await bm.mark_event("search", uid)
+        """
+        return self._writer.batch()
 
     async def ping(self) -> None:
         """Check that storage answers."""
         await self._storage.ping()
 
     # -- marking ---------------------------------------------------------------------------
-
-    async def _write(self, writes: Sequence[Write]) -> None:
-        if self._closed:
-            raise ClientClosedError(f"{self!r} is closed")
-        await self._storage.write_bits(writes)
 
     async def mark_event(
         self,
@@ -184,10 +213,13 @@ class Bitmapist:
         """Mark *uid* as having done *event_name* at *now* (default: the current time).
 
         Sets the month, ISO week and day bitmaps, plus the hour and unique ones when tracked.
-        Returns once storage has acknowledged every bit.
+        Returns once storage has acknowledged every bit (inside :meth:`batch`: at once).
+        Concurrent calls travel to storage together (see the Batching page).
 
         :raises TypeError: a name, id or datetime of the wrong type (before any I/O).
         :raises ValueError: an empty name or an id outside ``[0, 2**32)`` (before any I/O).
+        :raises WriteFailedError: storage failed after every retry (the cause is kept).
+        :raises ClientClosedError: the client is closed.
 
         Example::
 
@@ -196,7 +228,7 @@ class Bitmapist:
         writes = self._options.event_writes(
             event_name, uid, now, 1, track_hourly=track_hourly, track_unique=track_unique
         )
-        await self._write(writes)
+        await self._writer.write(writes)
 
     async def unmark_event(
         self,
@@ -211,15 +243,15 @@ class Bitmapist:
         writes = self._options.event_writes(
             event_name, uid, now, 0, track_hourly=track_hourly, track_unique=track_unique
         )
-        await self._write(writes)
+        await self._writer.write(writes)
 
     async def mark_unique(self, event_name: str, uid: int) -> None:
         """Flag *uid* in the dateless bitmap of *event_name* (``UniqueEvents``)."""
-        await self._write(self._options.unique_writes(event_name, uid, 1))
+        await self._writer.write(self._options.unique_writes(event_name, uid, 1))
 
     async def unmark_unique(self, event_name: str, uid: int) -> None:
         """Clear *uid* in the dateless bitmap of *event_name*."""
-        await self._write(self._options.unique_writes(event_name, uid, 0))
+        await self._writer.write(self._options.unique_writes(event_name, uid, 0))
 
     # -- queries over many expressions -----------------------------------------------------
 

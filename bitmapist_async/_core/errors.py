@@ -6,6 +6,7 @@ __all__ = (
     "BitmapistError",
     "ClientClosedError",
     "ShardLayoutError",
+    "RejectedWritesError",
     "WriteFailedError",
 )
 
@@ -34,3 +35,20 @@ class WriteFailedError(BitmapistError):
 class ShardLayoutError(BitmapistError, ValueError):
     """The keys under this prefix were written with another ``shard_bits`` (sharded layout):
     reading or writing them with this client would mix up ids."""
+
+
+class RejectedWritesError(BitmapistError):
+    """Storage refused some writes of a batch and stored the others.
+
+    Raised by :meth:`Storage.write_bits <bitmapist_async.Storage.write_bits>` implementations
+    after every reply was read (for example a ``WRONGTYPE`` reply: the key holds something other
+    than a string). The client turns it into :class:`WriteFailedError` for the callers whose
+    writes were refused only; the others are acknowledged.
+
+    :param rejected: index in the batch of each refused write, with the storage's error.
+    """
+
+    def __init__(self, rejected: dict[int, Exception]) -> None:
+        first = min(rejected)
+        super().__init__(f"{len(rejected)} write(s) refused, first at #{first}: {rejected[first]}")
+        self.rejected = rejected

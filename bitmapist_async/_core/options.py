@@ -6,8 +6,10 @@ modules: everything here is computed before any I/O, so bad input fails at the c
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
+from functools import lru_cache
 
 from .keys import KeyScheme
 from .periods import DayPeriod, HourPeriod, MonthPeriod, WeekPeriod
@@ -18,6 +20,19 @@ __all__ = ("ClientOptions", "Write")
 
 #: ``(key, bit offset, value)``: one SETBIT.
 Write = tuple[str, int, int]
+
+
+@lru_cache(maxsize=4096)
+def period_suffixes(year: int, month: int, day: int, hour: int) -> tuple[str, str, str, str]:
+    """Key suffixes of the month, ISO week, day and hour holding this local hour (cached: a
+    mark computes them for every call, and calls cluster around the current hour)."""
+    local = datetime(year, month, day, hour)
+    return (
+        MonthPeriod.from_datetime(local).suffix,
+        WeekPeriod.from_datetime(local).suffix,
+        DayPeriod.from_datetime(local).suffix,
+        HourPeriod.from_datetime(local).suffix,
+    )
 
 
 def _check_flag(name: str, value: object) -> bool:
@@ -38,6 +53,10 @@ class ClientOptions:
     layout: Layout = "classic"
     shard_bits: int = DEFAULT_SHARD_BITS
     scheme: KeyScheme = field(init=False)
+    # [(epoch second, suffixes of its local hour)]: "now" changes hour at most once a second.
+    _clock: list[tuple[int, tuple[str, str, str, str]]] = field(
+        init=False, repr=False, compare=False, default_factory=lambda: [(-1, ("", "", "", ""))]
+    )
 
     def __post_init__(self) -> None:
         check_prefix(self.key_prefix)
@@ -90,20 +109,32 @@ class ClientOptions:
         unique = (
             self.track_unique if track_unique is None else _check_flag("track_unique", track_unique)
         )
-        local = self.local(now)
-        scheme = self.scheme
+        if now is None:
+            month, week, day, hour = self._now_suffixes()
+        else:
+            local = to_local(now, self.tz)
+            month, week, day, hour = period_suffixes(local.year, local.month, local.day, local.hour)
+        base = f"{self.key_prefix}{name}_"
         writes: list[Write] = [
-            (scheme.event_key(name, MonthPeriod.from_datetime(local).suffix), offset, value),
-            (scheme.event_key(name, WeekPeriod.from_datetime(local).suffix), offset, value),
-            (scheme.event_key(name, DayPeriod.from_datetime(local).suffix), offset, value),
+            (base + month, offset, value),
+            (base + week, offset, value),
+            (base + day, offset, value),
         ]
         if hourly:
-            writes.append(
-                (scheme.event_key(name, HourPeriod.from_datetime(local).suffix), offset, value)
-            )
+            writes.append((base + hour, offset, value))
         if unique:
-            writes.append((scheme.unique_key(name), offset, value))
+            writes.append((self.scheme.unique_key(name), offset, value))
         return writes
+
+    def _now_suffixes(self) -> tuple[str, str, str, str]:
+        # Time-zone offsets change on whole seconds, so one epoch second has one local hour.
+        second = int(time.time())
+        cached_second, suffixes = self._clock[0]
+        if cached_second != second:
+            local = datetime.fromtimestamp(second, self.tz)
+            suffixes = period_suffixes(local.year, local.month, local.day, local.hour)
+            self._clock[0] = (second, suffixes)  # one store: safe between threads
+        return suffixes
 
     def unique_writes(self, event_name: object, uid: object, value: int) -> list[Write]:
         """The SETBIT of one ``mark_unique``/``unmark_unique`` call (validated)."""

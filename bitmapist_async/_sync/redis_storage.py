@@ -5,16 +5,27 @@
 Only these commands are sent: SETBIT, GETBIT, BITCOUNT (key only), BITOP, EXISTS (one key), DEL,
 GET, SCAN (``cursor MATCH pattern COUNT n``), EXPIRE, PING. Connections speak RESP2 and skip
 ``CLIENT SETINFO``, which bitmapist-server does not know.
+
+Writes take a fast path: redis-py's pipeline object costs several microseconds per command,
+which would dominate a batch of marks, so :meth:`RedisStorage.write_bits` packs the ``SETBIT``
+commands itself, sends them in one write on a pooled connection and reads the replies straight
+from that connection's hiredis reader. Where redis-py's internals are not as expected (no
+hiredis, RESP3, a single-connection client) it falls back to redis-py's public calls.
 """
 
 from __future__ import annotations
 
+import inspect
 import secrets
 from collections.abc import Sequence
 from typing import Any
 
 import redis as redis_api
+from redis.exceptions import AuthenticationError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from .._core.errors import RejectedWritesError
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
@@ -24,6 +35,18 @@ __all__ = ("RedisStorage", "redis_connect_kwargs")
 
 _DELETE_BATCH = 1000
 _SCAN_COUNT = 1000
+_HEADER_CACHE_SIZE = 4096
+
+try:
+    import hiredis
+
+    _HIREDIS_READER: Any = hiredis.Reader
+except ImportError:  # pragma: no cover - hiredis is a dependency
+    _HIREDIS_READER = None
+try:
+    from redis._parsers.hiredis import NOT_ENOUGH_DATA as _NOT_ENOUGH_DATA
+except ImportError:  # pragma: no cover - older redis-py: hiredis's default
+    _NOT_ENOUGH_DATA = False
 
 
 def redis_connect_kwargs() -> dict[str, Any]:
@@ -72,6 +95,15 @@ class RedisStorage:
                 f"got {type(target).__name__}"
             )
         self._ttl = bitop_ttl
+        pool = self._client.connection_pool
+        self._encoding = str(pool.connection_kwargs.get("encoding", "utf-8"))
+        self._encoding_errors = str(pool.connection_kwargs.get("encoding_errors", "strict"))
+        self._get_connection_args = _get_connection_args(pool)
+        self._setbit_headers: dict[str, bytes] = {}
+        self._fast_writes = not (
+            getattr(self._client, "single_connection_client", False)
+            or getattr(self._client, "_single_connection_client", False)
+        )
 
     @property
     def client(self) -> redis_api.Redis:
@@ -81,13 +113,109 @@ class RedisStorage:
     def describe(self) -> str:
         return self._description
 
+    def is_transient(self, exc: BaseException) -> bool:
+        """Whether a failed write may succeed if retried: connection errors and timeouts
+        (including a server still loading its data), not bad credentials."""
+        if isinstance(exc, AuthenticationError):
+            return False
+        return isinstance(exc, (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError))
+
     def write_bits(self, writes: Sequence[Write]) -> None:
+        """Send every ``SETBIT`` in one write and read every reply.
+
+        :raises RejectedWritesError: the server refused some writes (the others are stored).
+        """
         if not writes:
             return
+        if not self._fast_writes:
+            self._write_bits_pipeline(writes)
+            return
+        data = self._pack_setbits(writes)
+        pool: Any = self._client.connection_pool
+        connection = pool.get_connection(*self._get_connection_args)
+        try:
+            connection.send_packed_command([data], check_health=False)
+            rejected = self._read_replies(connection, len(writes))
+        except BaseException:
+            connection.disconnect(nowait=True)
+            raise
+        finally:
+            pool.release(connection)
+        if rejected:
+            raise RejectedWritesError(rejected)
+
+    def _pack_setbits(self, writes: Sequence[Write]) -> bytes:
+        """RESP for ``SETBIT key offset value`` per write (the key part is cached, and the
+        offset part is formatted once for consecutive writes of one mark)."""
+        headers = self._setbit_headers
+        parts: list[bytes] = []
+        append = parts.append
+        last = -1
+        tail = b""
+        for key, offset, value in writes:
+            header = headers.get(key)
+            if header is None:
+                header = self._setbit_header(key)
+            if offset != last:
+                digits = b"%d" % offset
+                tail = b"$%d\r\n%b\r\n$1\r\n" % (len(digits), digits)
+                last = offset
+            append(header)
+            append(tail)
+            append(b"1\r\n" if value else b"0\r\n")
+        return b"".join(parts)
+
+    def _setbit_header(self, key: str) -> bytes:
+        headers = self._setbit_headers
+        if len(headers) >= _HEADER_CACHE_SIZE:
+            headers.clear()
+        raw = key.encode(self._encoding, self._encoding_errors)
+        header = headers[key] = b"*4\r\n$6\r\nSETBIT\r\n$%d\r\n%b\r\n" % (len(raw), raw)
+        return header
+
+    def _read_replies(self, connection: Any, count: int) -> dict[int, Exception]:
+        """Read *count* replies; return the refused ones by index (errors that concern the
+        connection are raised after every reply was read)."""
+        rejected: dict[int, Exception] = {}
+        parser: Any = getattr(connection, "_parser", None)
+        reader: Any = getattr(parser, "_reader", None)
+        if (
+            _HIREDIS_READER is not None
+            and isinstance(reader, _HIREDIS_READER)
+            and str(getattr(connection, "protocol", 2)) == "2"
+            and hasattr(parser, "read_from_socket")
+        ):
+            assert parser is not None
+            gets = reader.gets
+            for index in range(count):
+                reply = gets()
+                while reply is _NOT_ENOUGH_DATA or reply is False:
+                    try:
+                        parser.read_from_socket()
+                    except OSError as exc:  # as redis-py's own reads report it
+                        raise RedisConnectionError(f"Error while reading replies: {exc}") from exc
+                    reply = gets()
+                if isinstance(reply, Exception):
+                    rejected[index] = reply
+        else:
+            for index in range(count):
+                try:
+                    connection.read_response()
+                except ResponseError as exc:
+                    rejected[index] = exc
+        transient = [e for e in rejected.values() if isinstance(e, RedisConnectionError)]
+        if transient:  # e.g. LOADING: the server is starting, retry the whole flush
+            raise transient[0]
+        return rejected
+
+    def _write_bits_pipeline(self, writes: Sequence[Write]) -> None:
         with self._client.pipeline(transaction=False) as pipe:
             for key, offset, value in writes:
                 pipe.setbit(key, offset, value)
-            pipe.execute()
+            replies = pipe.execute(raise_on_error=False)
+        rejected = {i: r for i, r in enumerate(replies) if isinstance(r, Exception)}
+        if rejected:
+            raise RejectedWritesError(rejected)
 
     def merge_bitmaps(
         self, merges: Sequence[tuple[str, bytes]], *, temp_prefix: str, unmark: bool = False
@@ -156,3 +284,15 @@ class RedisStorage:
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
+
+
+def _get_connection_args(pool: Any) -> tuple[str, ...]:
+    """What ``pool.get_connection`` needs: nothing since redis-py 5.3 (which warns about a
+    command name), a command name before."""
+    try:
+        parameter = inspect.signature(pool.get_connection).parameters.get("command_name")
+    except (TypeError, ValueError):  # pragma: no cover - not introspectable
+        return ()
+    if parameter is not None and parameter.default is inspect.Parameter.empty:
+        return ("SETBIT",)  # pragma: no cover - redis-py < 5.3
+    return ()

@@ -24,7 +24,12 @@ class Storage(Protocol):
     """What a storage backend provides. Every method is one round trip at most."""
 
     def write_bits(self, writes: Sequence[Write]) -> None:
-        """Apply ``SETBIT key offset value`` for every write, in order."""
+        """Apply ``SETBIT key offset value`` for every write, in order.
+
+        May raise :class:`~bitmapist_async.RejectedWritesError` when some writes were refused
+        and the others stored. A backend may also offer ``is_transient(exc) -> bool``: which
+        failures the write batcher retries (default: ``OSError`` and timeouts).
+        """
 
     def merge_bitmaps(
         self, merges: Sequence[tuple[str, bytes]], *, temp_prefix: str, unmark: bool = False

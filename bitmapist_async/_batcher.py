@@ -1,0 +1,477 @@
+"""The coalescing write batcher behind the async client's marks (asyncio).
+
+Every ``mark_event``/``unmark_event``/``mark_unique``/``unmark_unique`` of an async client goes
+through its one :class:`WriteBatcher`:
+
+- A call's writes join the *open* flush and the call waits for that flush's reply. Calls that
+  arrive while flushes are being sent accumulate in the open flush and travel together in the
+  next one. A flush that reaches ``max_flush`` writes is cut, so a busy queue becomes several
+  flushes, up to ``max_in_flight`` of them sent concurrently (each on its own connection).
+- Within a flush a bit is written once, with the value of the last call that touched it.
+  Writes that would move a bit in opposite directions never travel in concurrent flushes (a
+  flush holding values the in-flight ones do not waits for them), so the last call always wins.
+- ``max_pending`` caps the writes accepted and not yet stored; callers beyond it wait, in order.
+- A flush runs in its own task: a cancelled caller does not cancel it for the others. A
+  connection error or a timeout retries the whole flush (``SETBIT`` is idempotent) with capped,
+  jittered backoff until ``retry_deadline``; then every caller of the flush gets
+  :class:`~bitmapist_async.WriteFailedError` with the last error as its ``__cause__``.
+
+Timers and tasks live here, outside the code that ``scripts/unasync.py`` turns into the sync
+client; the sync side maps :class:`AsyncWriteBatch` to :class:`~bitmapist_async._direct.WriteBatch`
+through ``bitmapist_async._pairs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections import deque
+from collections.abc import Awaitable, Callable, Generator, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from ._core.batch_scope import BatchBuffer, batches_open, current_batch
+from ._core.errors import ClientClosedError, RejectedWritesError, WriteFailedError
+from ._core.options import Write
+from ._core.write_options import WriteOptions, dedupe_writes
+
+if TYPE_CHECKING:
+    from ._async.storage import AsyncStorage
+
+__all__ = ("AsyncWriteBatch", "WriteBatcher", "default_is_transient")
+
+logger = logging.getLogger("bitmapist_async")
+
+#: Value masks: a flush holding marks (value 1) has bit 1 set, one holding unmarks bit 2.
+_BOTH = 3
+
+_Caller = tuple["asyncio.Future[None]", Sequence[Write]]
+_get_running_loop = asyncio.get_running_loop
+
+
+def default_is_transient(exc: BaseException) -> bool:
+    """Whether a failed write is worth retrying, for storages that do not say."""
+    return isinstance(exc, (OSError, TimeoutError, asyncio.TimeoutError))
+
+
+class _Ready:
+    """An awaitable that is already done (what a mark inside ``batch()`` returns)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # pragma: no cover - makes this a generator
+
+
+_READY = _Ready()
+
+
+class _Flush:
+    """Writes that travel to storage together, and the callers waiting for them."""
+
+    __slots__ = ("callers", "done", "mask", "task", "writes")
+
+    def __init__(self) -> None:
+        self.writes: list[Write] = []  # every caller's, in call order (deduplicated when sent)
+        self.callers: list[_Caller] = []
+        self.mask = 0
+        self.done: asyncio.Future[None] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+
+class _Exhausted(Exception):
+    def __init__(self, attempts: int, seconds: float) -> None:
+        super().__init__(attempts, seconds)
+        self.attempts = attempts
+        self.seconds = seconds
+
+
+class WriteBatcher:
+    """One async client's write queue (see the module docstring).
+
+    :param storage: where flushes go; only :meth:`AsyncStorage.write_bits` is used, plus its
+        optional ``is_transient(exc) -> bool``.
+    :param options: caps, timeouts and retry policy.
+    """
+
+    def __init__(self, storage: AsyncStorage, options: WriteOptions) -> None:
+        self._storage = storage
+        self._options = options
+        is_transient: Callable[[BaseException], bool] | None
+        is_transient = getattr(storage, "is_transient", None)
+        self._is_transient = is_transient or default_is_transient
+        self._max_pending = options.max_pending
+        self._max_flush = options.max_flush
+        self._max_in_flight = options.max_in_flight
+        self._open = _Flush()
+        self._ready: deque[_Flush] = deque()  # cut, not yet sent (FIFO)
+        self._in_flight: set[_Flush] = set()
+        self._in_flight_mask = 0
+        self._pending = 0  # writes accepted (or room reserved) and not yet settled
+        self._room: deque[tuple[asyncio.Future[None], int]] = deque()
+        self._idle: list[asyncio.Future[None]] = []
+        self._scheduled = False
+        self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- introspection (no I/O) -------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Writes accepted and not yet stored (or failed)."""
+        return self._pending
+
+    @property
+    def waiting(self) -> int:
+        """Calls waiting for room under ``max_pending``."""
+        return sum(1 for fut, _ in self._room if not fut.done())
+
+    @property
+    def flushes_in_flight(self) -> int:
+        return len(self._in_flight)
+
+    # -- public operations ------------------------------------------------------------------
+
+    def batch(self) -> AsyncWriteBatch:
+        return AsyncWriteBatch(self)
+
+    def write(self, writes: Sequence[Write]) -> Awaitable[None]:
+        """Queue one call's *writes* (all with the same value); await the result to wait until
+        they are stored. Inside a ``batch()`` block they are buffered and the result is done.
+
+        A plain function returning an awaitable, not a coroutine: marks are the hot path.
+
+        :raises ClientClosedError: :meth:`aclose` has started.
+        """
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        if batches_open():
+            buffer = current_batch(self)
+            if buffer is not None:
+                buffer.add(writes)
+                return _READY
+        n = len(writes)
+        if not n:
+            return _READY
+        mask = 2 - writes[0][2]
+        pending = self._pending
+        if self._room or (pending and pending + n > self._max_pending):
+            return self._enqueue_when_room(writes, n, mask)
+        # The common case, inlined: join the open flush.
+        loop = _get_running_loop()
+        if loop is not self._loop:
+            self._bind()
+        future = loop.create_future()
+        flush = self._open
+        flush.writes.extend(writes)
+        flush.callers.append((future, writes))
+        flush.mask |= mask
+        self._pending = pending + n
+        if len(flush.writes) >= self._max_flush:
+            self._ready.append(flush)
+            self._open = _Flush()
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._dispatch)
+        return future
+
+    async def submit(self, writes: Sequence[Write]) -> None:
+        """Queue *writes* (any values) and wait until they are stored.
+
+        :raises WriteFailedError: storage failed after every retry, or refused these writes.
+        :raises ClientClosedError: :meth:`aclose` has started.
+        """
+        n = len(writes)
+        if not n:
+            return
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        mask = _mask(writes)
+        if self._room or (self._pending and self._pending + n > self._max_pending):
+            await self._enqueue_when_room(writes, n, mask)
+        else:
+            await self._enqueue(writes, n, mask, reserved=False)
+
+    def submit_detached(self, writes: Sequence[Write]) -> None:
+        """Queue *writes* without waiting for room or for the result (failures are logged)."""
+        if not writes:
+            return
+        if self._closed:
+            logger.warning("%d write(s) dropped: the client is closed", len(writes))
+            return
+        future = self._enqueue(writes, len(writes), _mask(writes), reserved=False)
+        future.add_done_callback(_log_detached_failure)
+
+    async def flush(self) -> None:
+        """Wait until every write queued so far is settled (stored or failed). Calls still
+        waiting for room under ``max_pending`` are not queued yet."""
+        flushes = [*self._in_flight, *self._ready]
+        if self._open.callers:
+            flushes.append(self._open)
+        if not flushes:
+            return
+        loop = self._bind()
+        for flush in flushes:
+            if flush.done is None:
+                flush.done = loop.create_future()
+        await asyncio.wait([f.done for f in flushes if f.done is not None])
+
+    async def aclose(self) -> None:
+        """Refuse new writes, then wait until every accepted or waiting write is settled."""
+        self._closed = True
+        while self._pending or self._room:
+            waiter = self._bind().create_future()
+            self._idle.append(waiter)
+            await waiter
+
+    # -- queueing ---------------------------------------------------------------------------
+
+    def _bind(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            if self._loop is not None and (self._pending or self._room or self._in_flight):
+                raise RuntimeError("a client cannot write from two event loops at once")
+            self._loop = loop
+        return loop
+
+    async def _enqueue_when_room(self, writes: Sequence[Write], n: int, mask: int) -> None:
+        await self._wait_for_room(n)
+        await self._enqueue(writes, n, mask, reserved=True)
+
+    async def _wait_for_room(self, n: int) -> None:
+        waiter = self._bind().create_future()
+        self._room.append((waiter, n))
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # admitted, then cancelled
+                self._pending -= n
+            self._admit()
+            self._wake_idle()
+            raise
+
+    def _admit(self) -> None:
+        """Let waiting calls in, in order, while they fit under ``max_pending``."""
+        room = self._room
+        while room:
+            waiter, n = room[0]
+            if waiter.done():
+                room.popleft()
+                continue
+            if self._pending and self._pending + n > self._max_pending:
+                return
+            room.popleft()
+            self._pending += n
+            waiter.set_result(None)
+
+    def _enqueue(
+        self, writes: Sequence[Write], n: int, mask: int, *, reserved: bool
+    ) -> asyncio.Future[None]:
+        loop = self._loop
+        if loop is None or not reserved:
+            loop = self._bind()
+        future = loop.create_future()
+        flush = self._open
+        flush.writes.extend(writes)
+        flush.callers.append((future, writes))
+        flush.mask |= mask
+        if not reserved:
+            self._pending += n
+        if len(flush.writes) >= self._max_flush:
+            self._ready.append(flush)
+            self._open = _Flush()
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._dispatch)
+        return future
+
+    def _dispatch(self) -> None:
+        """Start flushes, oldest first, while slots are free and values do not conflict."""
+        self._scheduled = False
+        loop = self._loop
+        assert loop is not None
+        while True:
+            if self._ready:
+                flush = self._ready[0]
+            elif self._open.callers:
+                flush = self._open
+            else:
+                return
+            if self._in_flight and (
+                len(self._in_flight) >= self._max_in_flight
+                or (flush.mask | self._in_flight_mask) == _BOTH
+            ):
+                return  # a settling flush dispatches again
+            if flush is self._open:
+                self._open = _Flush()
+            else:
+                self._ready.popleft()
+            self._in_flight.add(flush)
+            self._in_flight_mask |= flush.mask
+            flush.task = loop.create_task(self._run(flush))
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def _run(self, flush: _Flush) -> None:
+        if flush.mask == _BOTH:  # a bit may be set and cleared: the last call wins
+            writes = dedupe_writes(flush.writes)
+        else:  # one value throughout: dropping repeats is enough
+            writes = list(dict.fromkeys(flush.writes))
+        error: BaseException | None = None
+        rejected: dict[tuple[str, int], Exception] = {}
+        try:
+            await self._send(writes)
+        except RejectedWritesError as exc:
+            rejected = {writes[i][:2]: e for i, e in exc.rejected.items()}
+        except BaseException as exc:  # every caller must hear of it
+            error = exc
+        self._settle(flush, error, rejected)
+        if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
+            raise error
+
+    async def _send(self, writes: list[Write]) -> None:
+        """Write once, retrying transient failures until the deadline."""
+        options = self._options
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        deadline = began + options.retry_deadline
+        attempt = 0
+        while True:
+            try:
+                if sys.version_info >= (3, 11):
+                    async with asyncio.timeout(options.attempt_timeout):
+                        await self._storage.write_bits(writes)
+                else:  # pragma: no cover - Python 3.10
+                    await asyncio.wait_for(
+                        self._storage.write_bits(writes), options.attempt_timeout
+                    )
+                return
+            except RejectedWritesError:
+                raise
+            except Exception as exc:
+                if not self._is_transient(exc):
+                    raise
+                delay = options.backoff(attempt)
+                attempt += 1
+                if loop.time() + delay > deadline:
+                    raise _Exhausted(attempt, loop.time() - began) from exc
+                await asyncio.sleep(delay)
+
+    def _settle(
+        self,
+        flush: _Flush,
+        error: BaseException | None,
+        rejected: dict[tuple[str, int], Exception],
+    ) -> None:
+        if error is None and not rejected:
+            for future, _ in flush.callers:
+                if not future.done():
+                    future.set_result(None)
+        else:
+            unheard = 0
+            for future, writes in flush.callers:
+                failure = _failure(writes, error, rejected)
+                if future.done():
+                    unheard += failure is not None
+                elif failure is None:
+                    future.set_result(None)
+                else:
+                    future.set_exception(failure)
+            if unheard:
+                logger.warning(
+                    "%d cancelled call(s) had writes that were not stored: %s",
+                    unheard,
+                    error if error is not None else next(iter(rejected.values())),
+                )
+        self._pending -= len(flush.writes)
+        self._in_flight.discard(flush)
+        mask = 0
+        for other in self._in_flight:
+            mask |= other.mask
+        self._in_flight_mask = mask
+        if flush.done is not None and not flush.done.done():
+            flush.done.set_result(None)
+        self._admit()
+        self._wake_idle()
+        self._dispatch()
+
+    def _wake_idle(self) -> None:
+        if self._idle and not self._pending and not self._room:
+            idle, self._idle = self._idle, []
+            for waiter in idle:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+
+def _mask(writes: Sequence[Write]) -> int:
+    mask = 0
+    for _, _, value in writes:
+        mask |= 2 - value
+    return mask
+
+
+def _failure(
+    writes: Sequence[Write],
+    error: BaseException | None,
+    rejected: dict[tuple[str, int], Exception],
+) -> WriteFailedError | None:
+    """The exception one caller gets (a new instance each: tracebacks are per caller)."""
+    if error is None:
+        for key, offset, _ in writes:
+            if (key, offset) in rejected:
+                cause: BaseException = rejected[key, offset]
+                failure = WriteFailedError(f"storage refused the write to {key!r}: {cause}")
+                failure.__cause__ = cause
+                return failure
+        return None
+    if isinstance(error, _Exhausted):
+        cause = error.__cause__ if error.__cause__ is not None else error
+        failure = WriteFailedError(
+            f"writes not stored after {error.attempts} attempt(s) over "
+            f"{error.seconds:.1f}s: {cause!r}"
+        )
+    else:
+        cause = error
+        failure = WriteFailedError(f"writes not stored: {cause!r}")
+    failure.__cause__ = cause
+    return failure
+
+
+def _log_detached_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        logger.warning("writes of a batch() left by an exception were not stored: %s", exc)
+
+
+class AsyncWriteBatch:
+    """``async with bm.batch():``: the block's marks return at once and are sent in one flush
+    when it exits.
+
+    Leaving the block normally waits for that flush and raises
+    :class:`~bitmapist_async.WriteFailedError` if it failed. Leaving it with an exception still
+    sends the writes, without waiting (a failure is logged), and lets the exception through.
+    Marks made inside the block are not visible to queries until it exits.
+    """
+
+    __slots__ = ("_buffer", "_writer")
+
+    def __init__(self, writer: WriteBatcher) -> None:
+        self._writer = writer
+        self._buffer = BatchBuffer(writer)
+
+    async def __aenter__(self) -> AsyncWriteBatch:
+        self._buffer.enter()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        writes = self._buffer.exit()
+        if exc_type is None:
+            await self._writer.submit(writes)
+        else:
+            self._writer.submit_detached(writes)

@@ -1,0 +1,139 @@
+"""Faults under load: connections cut mid-flush, a server killed and restarted on the same
+port, retries running out. Each call either returned and its bits are set, or raised."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+
+import redis
+
+from bitmapist_async import Bitmapist, WriteFailedError, WriteOptions
+
+from .conftest import start_private_server
+from .proxy import RedisProxy
+
+NOW = datetime(2026, 11, 28, 13, 45, tzinfo=timezone.utc)
+KEYS = ("2026-11", "W2026-48", "2026-11-28")
+FAST_RETRIES = WriteOptions(retry_deadline=30, backoff_initial=0.01, backoff_max=0.1)
+
+
+async def _load(
+    bm: Bitmapist,
+    producers: int,
+    per: int,
+    on_stored: Callable[[int], Awaitable[None]] | None = None,
+) -> tuple[list[int], dict[int, BaseException]]:
+    """Every producer marks its own ids; return the ids stored and the failures."""
+    stored: list[int] = []
+    failed: dict[int, BaseException] = {}
+
+    async def producer(index: int) -> None:
+        for i in range(per):
+            uid = index * per + i
+            try:
+                await bm.mark_event("load", uid, NOW)
+            except WriteFailedError as exc:
+                failed[uid] = exc
+            else:
+                stored.append(uid)
+                if on_stored is not None:
+                    await on_stored(len(stored))
+
+    await asyncio.gather(*(producer(i) for i in range(producers)))
+    return stored, failed
+
+
+def _bits(admin: redis.Redis, key: str) -> set[int]:
+    data = admin.get(key)
+    assert isinstance(data, bytes)
+    return {i * 8 + b for i, byte in enumerate(data) for b in range(8) if byte & (0x80 >> b)}
+
+
+async def test_connections_cut_mid_flush_under_load(
+    proxy: RedisProxy, private_admin: redis.Redis
+) -> None:
+    producers, per, every = 50, 200, 2_500
+    async with Bitmapist(proxy.url, write_options=FAST_RETRIES) as bm:
+        proxy.cut_after(every)
+
+        async def rearm(count: int) -> None:
+            if proxy.cuts < 8 and proxy._cut_at is None:
+                proxy.cut_after(every)
+
+        stored, failed = await _load(bm, producers, per, rearm)
+    assert proxy.cuts >= 3
+    assert failed == {}  # the proxy takes new connections: every flush got through in the end
+    assert sorted(stored) == list(range(producers * per))
+    for suffix in KEYS:
+        assert _bits(private_admin, f"trackist_load_{suffix}") == set(stored)
+
+
+async def test_server_killed_and_restarted_on_the_same_port_during_load() -> None:
+    # Acknowledged writes must survive the kill itself: the AOF is written before replies.
+    server = start_private_server("--appendonly", "yes", "--appendfsync", "always")
+    producers, per = 40, 150
+    try:
+        restarted = asyncio.Event()
+        stored_at_kill = 0
+
+        async def kill_once(count: int) -> None:
+            nonlocal stored_at_kill
+            if count == producers * per // 4 and not stored_at_kill:
+                stored_at_kill = count
+                server.kill()
+                await asyncio.to_thread(server.start)
+                restarted.set()
+
+        async with Bitmapist(server.url, write_options=FAST_RETRIES) as bm:
+            stored, failed = await _load(bm, producers, per, kill_once)
+        assert restarted.is_set()
+        assert len(stored) > stored_at_kill  # marks went on after the restart
+        assert all(isinstance(e, WriteFailedError) for e in failed.values())
+        assert len(stored) + len(failed) == producers * per
+        admin = redis.Redis(port=server.port, protocol=2)
+        try:
+            for suffix in KEYS:
+                missing = set(stored) - _bits(admin, f"trackist_load_{suffix}")
+                assert missing == set(), f"acknowledged but not stored: {sorted(missing)[:10]}"
+        finally:
+            admin.close()
+    finally:
+        server.stop()
+
+
+async def test_retries_run_out_then_the_client_recovers(
+    proxy: RedisProxy, private_admin: redis.Redis
+) -> None:
+    options = WriteOptions(retry_deadline=0.3, backoff_initial=0.01, backoff_max=0.05)
+    async with Bitmapist(proxy.url, write_options=options) as bm:
+        await bm.mark_unique("r", 0)
+        proxy.refuse = True
+        proxy.cut_all()
+        results = await asyncio.gather(
+            *(bm.mark_unique("r", uid) for uid in range(1, 11)), return_exceptions=True
+        )
+        for result in results:
+            assert isinstance(result, WriteFailedError)
+            assert isinstance(result.__cause__, redis.ConnectionError)
+            assert "attempt" in str(result)
+        proxy.refuse = False
+        await bm.mark_unique("r", 20)
+    assert private_admin.getbit("trackist_r_u", 0) == 1
+    assert private_admin.getbit("trackist_r_u", 20) == 1
+
+
+async def test_a_stalled_server_counts_as_a_timeout(
+    proxy: RedisProxy, private_admin: redis.Redis
+) -> None:
+    options = WriteOptions(
+        attempt_timeout=0.2, retry_deadline=1.0, backoff_initial=0.01, backoff_max=0.05
+    )
+    async with Bitmapist(proxy.url, write_options=options) as bm:
+        with proxy.holding():
+            results = await asyncio.gather(bm.mark_unique("t", 1), return_exceptions=True)
+        assert isinstance(results[0], WriteFailedError)
+        assert isinstance(results[0].__cause__, TimeoutError)
+        await bm.mark_unique("t", 2)  # the stalled connections were dropped, not reused
+    assert private_admin.getbit("trackist_t_u", 2) == 1
