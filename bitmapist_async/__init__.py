@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ._async.client import DEFAULT_URL as DEFAULT_URL
 from ._async.client import Bitmapist as Bitmapist
+from ._async.embedded_storage import EmbeddedStorage as EmbeddedStorage
 from ._async.events import BitOpAnd as BitOpAnd
 from ._async.events import BitOperation as BitOperation
 from ._async.events import BitOpNot as BitOpNot
@@ -32,6 +33,7 @@ from ._async.redis_storage import RedisStorage as RedisStorage
 from ._async.storage import AsyncStorage as Storage
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
 from ._core.errors import WriteFailedError as WriteFailedError
 
 __version__ = "0.1.0"
@@ -47,6 +49,8 @@ __all__ = (
     "BitmapistError",
     "ClientClosedError",
     "DayEvents",
+    "EmbeddedStorage",
+    "EmbeddedStorageError",
     "Expression",
     "HourEvents",
     "MonthEvents",

@@ -6,9 +6,14 @@ the two sides really differ, written by hand once each.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
-__all__ = ("AsyncExpressionMixin", "ExpressionMixin")
+import anyio.to_thread
+
+__all__ = ("AsyncBlockingRunner", "AsyncExpressionMixin", "BlockingRunner", "ExpressionMixin")
+
+_T = TypeVar("_T")
 
 
 class _SyncQueryable(Protocol):
@@ -34,3 +39,23 @@ class ExpressionMixin:
 
     def __contains__(self: _SyncQueryable, uid: int) -> bool:
         return self.contains(uid)
+
+
+class AsyncBlockingRunner:
+    """Runs a blocking call (SQLite, CPU-heavy bitmap work) in a worker thread, so the event
+    loop keeps serving other tasks. A cancelled caller still waits for the call to finish, so a
+    write is either wholly done or not started."""
+
+    __slots__ = ()
+
+    async def run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        return await anyio.to_thread.run_sync(fn, *args)
+
+
+class BlockingRunner:
+    """The sync twin of :class:`AsyncBlockingRunner`: calls *fn* directly."""
+
+    __slots__ = ()
+
+    def run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        return fn(*args)

@@ -18,9 +18,11 @@ from __future__ import annotations
 from . import __version__ as __version__
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
 from ._core.errors import WriteFailedError as WriteFailedError
 from ._sync.client import DEFAULT_URL as DEFAULT_URL
 from ._sync.client import Bitmapist as Bitmapist
+from ._sync.embedded_storage import EmbeddedStorage as EmbeddedStorage
 from ._sync.events import BitOpAnd as BitOpAnd
 from ._sync.events import BitOperation as BitOperation
 from ._sync.events import BitOpNot as BitOpNot
@@ -48,6 +50,8 @@ __all__ = (
     "BitmapistError",
     "ClientClosedError",
     "DayEvents",
+    "EmbeddedStorage",
+    "EmbeddedStorageError",
     "Expression",
     "HourEvents",
     "MonthEvents",

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
-from .._core.decode import decode_id_array, decode_ids
 from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
 from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
 from .._core.validate import check_name, check_uid
@@ -113,7 +112,7 @@ class Expression(AsyncExpressionMixin):
             for uid in await (bm.DayEvents("active") & bm.UniqueEvents("premium")).ids():
                 ...
         """
-        return decode_ids(await self.bitmap(), use_numpy=self._bm.use_numpy)
+        return (await self.id_array()).tolist()
 
     async def id_array(self) -> array[int]:
         """Every id, sorted, as a compact ``array('I')`` (4 bytes per id, no ``int`` objects
@@ -124,7 +123,11 @@ class Expression(AsyncExpressionMixin):
             ids = await bm.MonthEvents("active").id_array()
             numpy.frombuffer(ids, dtype=numpy.uint32)
         """
-        return decode_id_array(await self.bitmap(), use_numpy=self._bm.use_numpy)
+        result = await self._query(Query("ids", self.redis_key))
+        assert isinstance(result, bytes)
+        ids: array[int] = array("I")
+        ids.frombytes(result)
+        return ids
 
     def __aiter__(self) -> AsyncIterator[int]:
         return self._iter_ids()

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = (
     "BitmapistError",
     "ClientClosedError",
+    "EmbeddedStorageError",
     "WriteFailedError",
 )
 
@@ -27,4 +28,12 @@ class WriteFailedError(BitmapistError):
     The original exception is kept as ``__cause__``. None of the writes in the failed batch was
     acknowledged; some of them may nevertheless have reached storage (SETBIT is idempotent, so
     retrying the same calls is always safe).
+    """
+
+
+class EmbeddedStorageError(BitmapistError):
+    """The embedded store's file cannot be used: not a bitmapist-async store, written by a newer
+    version, unreadable, or locked by another process's write for longer than its ``timeout``.
+
+    The SQLite error, when there is one, is kept as ``__cause__``.
     """

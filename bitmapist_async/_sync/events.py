@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
-from .._core.decode import decode_id_array, decode_ids
 from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
 from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
 from .._core.validate import check_name, check_uid
@@ -115,7 +114,7 @@ class Expression(ExpressionMixin):
             for uid in (bm.DayEvents("active") & bm.UniqueEvents("premium")).ids():
                 ...
         """
-        return decode_ids(self.bitmap(), use_numpy=self._bm.use_numpy)
+        return (self.id_array()).tolist()
 
     def id_array(self) -> array[int]:
         """Every id, sorted, as a compact ``array('I')`` (4 bytes per id, no ``int`` objects
@@ -126,7 +125,11 @@ class Expression(ExpressionMixin):
             ids = bm.MonthEvents("active").id_array()
             numpy.frombuffer(ids, dtype=numpy.uint32)
         """
-        return decode_id_array(self.bitmap(), use_numpy=self._bm.use_numpy)
+        result = self._query(Query("ids", self.redis_key))
+        assert isinstance(result, bytes)
+        ids: array[int] = array("I")
+        ids.frombytes(result)
+        return ids
 
     def __iter__(self) -> Iterator[int]:
         return self._iter_ids()
