@@ -112,20 +112,21 @@ class SqliteBitmapStore:
                         "store needs a local file system"
                     )
             conn.execute(f"PRAGMA synchronous={self._target.synchronous.upper()}")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT OR IGNORE INTO bitmapist_meta VALUES ('format', ?)", (FORMAT_VERSION,)
-                )
-                (version,) = conn.execute(
-                    "SELECT value FROM bitmapist_meta WHERE name = 'format'"
-                ).fetchone()
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            version = _format_version(conn)
+            if version is None:  # a new store: create the tables (takes the write lock)
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _SCHEMA:
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT OR IGNORE INTO bitmapist_meta VALUES ('format', ?)",
+                        (FORMAT_VERSION,),
+                    )
+                    version = _format_version(conn)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise _storage_error(where, self._target.timeout, exc) from exc
         if version != FORMAT_VERSION:
@@ -293,6 +294,17 @@ def _storage_error(where: str, timeout: float, exc: sqlite3.Error) -> EmbeddedSt
     if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
         return EmbeddedStorageError(f"{where} is not an SQLite database ({text})")
     return EmbeddedStorageError(f"the embedded store {where} failed: {text}")
+
+
+def _format_version(conn: sqlite3.Connection) -> str | None:
+    """The store format of the open database, ``None`` when it has no bitmapist tables."""
+    table = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bitmapist_meta'"
+    ).fetchone()
+    if table is None:
+        return None
+    row = conn.execute("SELECT value FROM bitmapist_meta WHERE name = 'format'").fetchone()
+    return None if row is None else str(row[0])
 
 
 def _purge_expired(conn: sqlite3.Connection, now: float) -> None:

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from bitmapist_async.sync import EmbeddedStorage, RedisStorage, Storage
-from bitmapist_async._core.plan import BitOpStep, Op, Query
+from bitmapist_async._core.plan import BitOpStep, Op, Query, QueryKind
 
 from ..portal import Portal
 
@@ -267,7 +267,7 @@ def evaluations(draw: st.DrawFn) -> Evaluate:
     steps: list[BitOpStep] = []
     dests: list[str] = []
     for n in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["AND", "OR", "XOR", "NOT"]))
+        op: Op = draw(st.sampled_from(["AND", "OR", "XOR", "NOT"]))
         pool = st.sampled_from([*KEYS, "k:missing", *dests])
         count = 1 if op == "NOT" else draw(st.integers(1, 3))
         sources = tuple(draw(pool) for _ in range(count))
@@ -281,7 +281,7 @@ def evaluations(draw: st.DrawFn) -> Evaluate:
         # Every read of the final result, plus random reads of anything else.
         queries = all_queries(steps[-1].dest, draw(OFFSETS))
         for key in draw(st.lists(st.sampled_from([*dests, *KEYS]), max_size=3)):
-            kind = draw(st.sampled_from(["count", "getbit", "get", "exists", "ids"]))
+            kind: QueryKind = draw(st.sampled_from(["count", "getbit", "get", "exists", "ids"]))
             queries.append(Query(kind, key, draw(OFFSETS)))
     return Evaluate(steps, queries)
 
@@ -334,10 +334,11 @@ def _run(storage: Storage, action: Action) -> Any:
         )
     if isinstance(action, Evaluate):
         result = storage.evaluate(action.steps, action.queries)
-        if not action.queries:  # store(): the results must be readable at their keys
-            dests = sorted({s.dest for s in action.steps})
-            result = [storage.evaluate([], all_queries(d, 3)) for d in dests]
-        return result
+        if action.queries:
+            return result
+        # store(): the results must be readable at their keys.
+        dests = sorted({s.dest for s in action.steps})
+        return [storage.evaluate([], all_queries(d, 3)) for d in dests]
     if isinstance(action, Scan):
         return sorted(k for k in storage.scan(action.pattern) if not k.startswith("tmp:"))
     return storage.delete(action.keys)
