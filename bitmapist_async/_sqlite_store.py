@@ -227,7 +227,19 @@ class SqliteBitmapStore:
         with self._transaction(write=True) as (conn, _):
             _delete_names(conn, names)
 
+    def replace(self, items: Sequence[tuple[str, BitString | None]]) -> None:
+        """Set each key to exactly *value* (``None`` deletes it), without TTL, in one
+        transaction (what ``SET key value`` does on Redis)."""
+        with self._transaction(write=True) as (conn, _):
+            for key, value in items:
+                _store(conn, key, value, None)
+
     # -- reads -------------------------------------------------------------------------------
+
+    def read(self, keys: Sequence[str]) -> list[BitString | None]:
+        """The bits and byte length of each key (``None``: missing), from one snapshot."""
+        with self._transaction(write=False) as (conn, now):
+            return [_load(conn, key, now) for key in keys]
 
     def scan(self, pattern: str) -> list[str]:
         """Every live key matching the Redis glob *pattern* (``*`` alone matches every key, even
@@ -395,7 +407,9 @@ def _load(conn: sqlite3.Connection, key: str, now: float) -> BitString | None:
     return BitString(join([Container(h, c, bool(r), p) for h, c, r, p in chunks]), nbytes)
 
 
-def _store(conn: sqlite3.Connection, key: str, value: BitString | None, expires: float) -> None:
+def _store(
+    conn: sqlite3.Connection, key: str, value: BitString | None, expires: float | None
+) -> None:
     name = key_bytes(key)
     _delete_names(conn, [(name,)])
     if value is None:

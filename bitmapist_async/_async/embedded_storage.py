@@ -113,6 +113,19 @@ class EmbeddedStorage:
             return
         await self._runner.run(self._store.delete, list(keys))
 
+    async def read_bitstrings(self, keys: Sequence[str]) -> list[BitString | None]:
+        """Each key's ids (a roaring bitmap) and Redis byte length, ``None`` when missing, from
+        one consistent snapshot. Embedded-only: the export tool reads sparse bitmaps this way
+        without building their ``GET`` bytes.
+        """
+        return await self._runner.run(self._store.read, list(keys))
+
+    async def replace_bitstrings(self, items: Sequence[tuple[str, BitString | None]]) -> None:
+        """Set each key to exactly the given value (``None`` deletes it), atomically.
+        Embedded-only counterpart of ``SET``, used by the import tool."""
+        if items:
+            await self._runner.run(self._store.replace, list(items))
+
     async def ping(self) -> None:
         await self._runner.run(self._store.ping)
 
