@@ -25,12 +25,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from pyroaring import BitMap
 
-from ._core.bitstrings import BitString, bitop, group_writes
+from ._core.bitstrings import BitString, bitop, by_container, group_writes
 from ._core.errors import ClientClosedError, EmbeddedStorageError
 from ._core.keyglob import glob_literal_prefix, glob_match, key_bytes
 from ._core.options import Write
@@ -55,6 +56,9 @@ _SCHEMA = (
     " run INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (key_id, hi)) WITHOUT ROWID",
 )
 _LIVE = "(expires IS NULL OR expires > ?)"
+#: SQLite's page cache per connection. Rows are small (a container each), so 1 MiB holds the hot
+#: pages of millions of ids; the operating system's file cache serves the rest.
+_CACHE_KIB = 1024
 
 Result = int | bytes
 
@@ -112,6 +116,7 @@ class SqliteBitmapStore:
                         "store needs a local file system"
                     )
             conn.execute(f"PRAGMA synchronous={self._target.synchronous.upper()}")
+            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
             version = _format_version(conn)
             if version is None:  # a new store: create the tables (takes the write lock)
                 conn.execute("BEGIN IMMEDIATE")
@@ -176,12 +181,7 @@ class SqliteBitmapStore:
         with self._transaction(write=True) as (conn, _):
             for key, change in grouped.items():
                 key_id = _ensure_key(conn, key_bytes(key), change.nbytes)
-                by_chunk: dict[int, tuple[list[int], list[int]]] = {}
-                for offset in change.sets:
-                    by_chunk.setdefault(offset >> 16, ([], []))[0].append(offset)
-                for offset in change.clears:
-                    by_chunk.setdefault(offset >> 16, ([], []))[1].append(offset)
-                for hi, (sets, clears) in by_chunk.items():
+                for hi, sets, clears in by_container(change.sets, change.clears):
                     _update_chunk(conn, key_id, hi, sets, clears)
 
     def merge(self, merges: Sequence[tuple[str, BitString | None]], *, unmark: bool) -> None:
@@ -364,7 +364,7 @@ def _write_chunk(
 
 
 def _update_chunk(
-    conn: sqlite3.Connection, key_id: int, hi: int, sets: list[int], clears: list[int]
+    conn: sqlite3.Connection, key_id: int, hi: int, sets: array[int], clears: array[int]
 ) -> None:
     old = _read_chunk(conn, key_id, hi)
     if old is None:
@@ -373,9 +373,10 @@ def _update_chunk(
         return
     if all(o in old for o in sets) and not any(o in old for o in clears):
         return  # already in that state: nothing to rewrite
-    old.update(sets)
+    if sets:
+        old |= BitMap(sets)
     if clears:
-        old.difference_update(BitMap(clears))
+        old -= BitMap(clears)
     _write_chunk(conn, key_id, hi, old, existed=True)
 
 
@@ -404,7 +405,7 @@ def _load(conn: sqlite3.Connection, key: str, now: float) -> BitString | None:
         "SELECT hi, card, run, payload FROM bitmapist_chunks WHERE key_id = ? ORDER BY hi",
         (key_id,),
     ).fetchall()
-    return BitString(join([Container(h, c, bool(r), p) for h, c, r, p in chunks]), nbytes)
+    return BitString(join(chunks), nbytes)
 
 
 def _store(

@@ -14,13 +14,15 @@ the functions here give exactly Redis's results:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from pyroaring import BitMap
 
-__all__ = ("BitString", "KeyWrites", "bitop", "complement", "group_writes")
+__all__ = ("BitString", "KeyWrites", "bitop", "by_container", "complement", "group_writes")
 
 #: Ids complemented per pass of :func:`complement` (bounds its scratch memory at 2 MiB).
 _COMPLEMENT_WINDOW = 1 << 24
@@ -83,22 +85,51 @@ def bitop(
 class KeyWrites:
     """The net effect of a sequence of SETBITs on one key."""
 
-    #: Offsets whose final value is 1, and those whose final value is 0.
-    sets: list[int]
-    clears: list[int]
+    #: Sorted offsets whose final value is 1, and those whose final value is 0 (compact arrays:
+    #: a batch of marks costs 4 bytes per id here).
+    sets: array[int]
+    clears: array[int]
     #: The byte length the key needs afterwards: ``max(offset) // 8 + 1``.
     nbytes: int
+
+
+def _net(offsets: list[int], values: list[int]) -> KeyWrites:
+    if all(values) or not any(values):  # the usual case: only marks (or only unmarks)
+        ordered = array("I", sorted(offsets))  # repeats are harmless
+        empty: array[int] = array("I")
+        sets, clears = (ordered, empty) if values[0] else (empty, ordered)
+        return KeyWrites(sets, clears, ordered[-1] // 8 + 1)
+    final = dict(zip(offsets, values, strict=True))  # later writes of an offset win
+    sets = array("I", sorted(o for o, v in final.items() if v))
+    clears = array("I", sorted(o for o, v in final.items() if not v))
+    return KeyWrites(sets, clears, max(final) // 8 + 1)
 
 
 def group_writes(writes: Sequence[tuple[str, int, int]]) -> dict[str, KeyWrites]:
     """Collapse ``(key, offset, value)`` SETBITs, applied in order, into one change per key
     (the last value written to a bit wins); keys in first-write order."""
-    finals: dict[str, dict[int, int]] = {}
+    offsets: dict[str, list[int]] = {}
+    values: dict[str, list[int]] = {}
     for key, offset, value in writes:
-        finals.setdefault(key, {})[offset] = value
-    out: dict[str, KeyWrites] = {}
-    for key, bits in finals.items():
-        sets = [o for o, v in bits.items() if v]
-        clears = [o for o, v in bits.items() if not v]
-        out[key] = KeyWrites(sets, clears, max(bits) // 8 + 1)
-    return out
+        if key not in offsets:
+            offsets[key], values[key] = [], []
+        offsets[key].append(offset)
+        values[key].append(value)
+    return {key: _net(offsets[key], values[key]) for key in offsets}
+
+
+def by_container(
+    sets: array[int], clears: array[int]
+) -> Iterator[tuple[int, array[int], array[int]]]:
+    """Split sorted *sets* and *clears* by roaring container (the high 16 bits):
+    ``(high bits, sets in it, clears in it)`` in container order."""
+    i = j = 0
+    while i < len(sets) or j < len(clears):
+        hi = min(
+            sets[i] >> 16 if i < len(sets) else 1 << 16,
+            clears[j] >> 16 if j < len(clears) else 1 << 16,
+        )
+        bound = (hi + 1) << 16
+        i2, j2 = bisect_left(sets, bound, i), bisect_left(clears, bound, j)
+        yield hi, sets[i:i2], clears[j:j2]
+        i, j = i2, j2

@@ -28,6 +28,7 @@ from .decode import decode_id_array
 __all__ = (
     "CONTAINER_BITS",
     "Container",
+    "ContainerRow",
     "bitmap_from_ids",
     "from_redis_bytes",
     "join",
@@ -113,28 +114,34 @@ def split(bitmap: BitMap) -> list[Container]:
     return out
 
 
-def join(containers: Sequence[Container]) -> BitMap:
+#: A container as stored: ``(key, cardinality, run, payload)`` (a :class:`Container`, or a
+#: database row with ``run`` as 0/1).
+ContainerRow = tuple[int, int, int, bytes]
+
+
+def join(containers: Sequence[ContainerRow]) -> BitMap:
     """The bitmap made of *containers* (sorted by key, each key once)."""
     count = len(containers)
     if not count:
         return BitMap()
-    has_runs = any(c.run for c in containers)
+    runs = [c[2] for c in containers]
+    has_runs = any(runs)
     parts: list[bytes] = []
     if has_runs:
         flags = bytearray((count + 7) // 8)
-        for i, c in enumerate(containers):
-            if c.run:
+        for i, run in enumerate(runs):
+            if run:
                 flags[i >> 3] |= 1 << (i & 7)
         parts += [struct.pack("<I", _COOKIE_RUNS | ((count - 1) << 16)), bytes(flags)]
     else:
         parts.append(struct.pack("<II", _COOKIE_NO_RUNS, count))
     header = array("H", bytes(4 * count))
-    header[0::2] = array("H", [c.key for c in containers])
-    header[1::2] = array("H", [c.cardinality - 1 for c in containers])
+    header[0::2] = array("H", [c[0] for c in containers])
+    header[1::2] = array("H", [c[1] - 1 for c in containers])
     if not _LITTLE:  # pragma: no cover
         header.byteswap()
     parts.append(header.tobytes())
-    payloads = [c.payload for c in containers]
+    payloads = [c[3] for c in containers]
     if not has_runs or count >= _NO_OFFSET_THRESHOLD:
         start = sum(map(len, parts)) + 4 * count
         offsets = []

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from pyroaring import BitMap
 
-from bitmapist_async._core.bitstrings import BitString, bitop, complement, group_writes
+from bitmapist_async._core.bitstrings import (
+    BitString,
+    bitop,
+    by_container,
+    complement,
+    group_writes,
+)
 
 Op = Literal["AND", "OR", "XOR", "NOT"]
 
@@ -74,9 +80,31 @@ def test_complement_of_a_sparse_bitmap_over_the_whole_id_space_stays_small() -> 
 def test_group_writes_last_value_wins_and_tracks_length() -> None:
     grouped = group_writes([("a", 3, 1), ("b", 9, 0), ("a", 3, 0), ("a", 70_000, 1), ("a", 5, 1)])
     assert list(grouped) == ["a", "b"]
-    assert sorted(grouped["a"].sets) == [5, 70_000]
-    assert grouped["a"].clears == [3]
+    assert list(grouped["a"].sets) == [5, 70_000]
+    assert list(grouped["a"].clears) == [3]
     assert grouped["a"].nbytes == 70_000 // 8 + 1
-    assert grouped["b"].sets == []
-    assert grouped["b"].clears == [9]
+    assert list(grouped["b"].sets) == []
+    assert list(grouped["b"].clears) == [9]
     assert grouped["b"].nbytes == 2
+    only_marks = group_writes([("c", 9, 1), ("c", 2, 1), ("c", 9, 1)])["c"]
+    assert sorted(set(only_marks.sets)) == [2, 9]
+    assert (list(only_marks.clears), only_marks.nbytes) == ([], 2)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 300_000), st.sampled_from([0, 1])), min_size=1, max_size=60)
+)
+def test_group_writes_matches_sequential_setbits(writes: list[tuple[int, int]]) -> None:
+    model: dict[int, int] = {}
+    for offset, value in writes:
+        model[offset] = value
+    (change,) = group_writes([("k", o, v) for o, v in writes]).values()
+    assert set(change.sets) == {o for o, v in model.items() if v}
+    assert set(change.clears) == {o for o, v in model.items() if not v}
+    assert change.nbytes == max(model) // 8 + 1
+    parts = list(by_container(change.sets, change.clears))
+    assert [hi for hi, _, _ in parts] == sorted({o >> 16 for o in model})
+    for hi, sets, clears in parts:
+        assert all(o >> 16 == hi for o in [*sets, *clears])
+    assert sorted(o for _, s, _ in parts for o in s) == sorted(change.sets)
+    assert sorted(o for _, _, c in parts for o in c) == sorted(change.clears)
