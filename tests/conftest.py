@@ -125,7 +125,9 @@ _VIOLATIONS: list[str] = []
 
 
 def _monitor(url: str, log: CommandLog, ready: threading.Event) -> None:
-    client = redis.Redis.from_url(url, protocol=2)
+    # No read timeout (redis-py 8 defaults to 5 s): MONITOR is silent while tests that do not
+    # use Redis (the embedded store, the I/O-free core) run.
+    client = redis.Redis.from_url(url, protocol=2, socket_timeout=None)
     try:
         with client.monitor() as monitor:  # type: ignore[no-untyped-call]
             ready.set()
