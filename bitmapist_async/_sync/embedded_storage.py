@@ -7,8 +7,9 @@ every seam operation exactly as Redis would (byte lengths, ``BITOP NOT`` padding
 order, glob patterns), while storing ids compressed: a million random ids over ``[0, 2**32)``
 take a few MiB instead of Redis's 512 MiB string.
 
-The SQLite work runs in a worker thread (:class:`~bitmapist_async._pairs.BlockingRunner`)
-so the event loop is never blocked; the generated sync twin calls it directly.
+Blocking SQLite work goes through the runner pair of ``bitmapist_async._pairs``: the async
+class runs it in a worker thread, so the event loop is never blocked; the generated sync twin
+calls it directly.
 """
 
 from __future__ import annotations
