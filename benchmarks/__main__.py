@@ -5,7 +5,14 @@ from __future__ import annotations
 import importlib
 
 #: Benchmark modules, each with ``main(argv) -> str`` printing a markdown table.
-BENCHMARKS = ("bench_ids", "bench_cohort", "bench_sync", "bench_marks", "bench_cluster")
+BENCHMARKS = (
+    "bench_ids",
+    "bench_cohort",
+    "bench_sync",
+    "bench_marks",
+    "bench_cluster",
+    "bench_memory",
+)
 
 
 def run_all() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ._async.client import DEFAULT_URL as DEFAULT_URL
 from ._async.client import Bitmapist as Bitmapist
+from ._async.embedded_storage import EmbeddedStorage as EmbeddedStorage
 from ._async.events import BitOpAnd as BitOpAnd
 from ._async.events import BitOperation as BitOperation
 from ._async.events import BitOpNot as BitOpNot
@@ -35,6 +36,7 @@ from ._core.cohort import CohortQuery as CohortQuery
 from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
 from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import WriteFailedError as WriteFailedError
@@ -55,6 +57,8 @@ __all__ = (
     "CohortQuery",
     "CohortTable",
     "DayEvents",
+    "EmbeddedStorage",
+    "EmbeddedStorageError",
     "Expression",
     "HourEvents",
     "MonthEvents",

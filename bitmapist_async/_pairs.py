@@ -8,11 +8,16 @@ the two sides really differ, written by hand once each.
   directly (:mod:`bitmapist_async._direct`). Both offer ``write``, ``submit``, ``batch``,
   ``flush``, ``aclose``/``close`` and ``pending``.
 - ``AsyncWriteBatch`` / ``WriteBatch``: what ``bm.batch()`` returns.
+- ``AsyncBlockingRunner`` / ``BlockingRunner``: run a blocking call (SQLite) off the event loop
+  in a worker thread, or directly.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+
+import anyio.to_thread
 
 from ._batcher import AsyncWriteBatch as AsyncWriteBatch
 from ._batcher import WriteBatcher as AsyncWriter
@@ -20,13 +25,17 @@ from ._direct import DirectWriter as Writer
 from ._direct import WriteBatch as WriteBatch
 
 __all__ = (
+    "AsyncBlockingRunner",
     "AsyncExpressionMixin",
     "AsyncWriteBatch",
     "AsyncWriter",
+    "BlockingRunner",
     "ExpressionMixin",
     "WriteBatch",
     "Writer",
 )
+
+_T = TypeVar("_T")
 
 
 class _SyncQueryable(Protocol):
@@ -52,3 +61,23 @@ class ExpressionMixin:
 
     def __contains__(self: _SyncQueryable, uid: int) -> bool:
         return self.contains(uid)
+
+
+class AsyncBlockingRunner:
+    """Runs a blocking call (SQLite, CPU-heavy bitmap work) in a worker thread, so the event
+    loop keeps serving other tasks. A cancelled caller still waits for the call to finish, so a
+    write is either wholly done or not started."""
+
+    __slots__ = ()
+
+    async def run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        return await anyio.to_thread.run_sync(fn, *args)
+
+
+class BlockingRunner:
+    """The sync twin of :class:`AsyncBlockingRunner`: calls *fn* directly."""
+
+    __slots__ = ()
+
+    def run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        return fn(*args)

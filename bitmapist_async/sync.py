@@ -20,12 +20,14 @@ from ._core.cohort import CohortQuery as CohortQuery
 from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
 from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import WriteFailedError as WriteFailedError
 from ._core.write_options import WriteOptions as WriteOptions
 from ._sync.client import DEFAULT_URL as DEFAULT_URL
 from ._sync.client import Bitmapist as Bitmapist
+from ._sync.embedded_storage import EmbeddedStorage as EmbeddedStorage
 from ._sync.events import BitOpAnd as BitOpAnd
 from ._sync.events import BitOperation as BitOperation
 from ._sync.events import BitOpNot as BitOpNot
@@ -56,6 +58,8 @@ __all__ = (
     "CohortQuery",
     "CohortTable",
     "DayEvents",
+    "EmbeddedStorage",
+    "EmbeddedStorageError",
     "Expression",
     "HourEvents",
     "MonthEvents",

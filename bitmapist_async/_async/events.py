@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from .._core.decode import decode_id_array, decode_ids, decode_segment_ids
+from .._core.decode import decode_segment_ids
 from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
 from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
 from .._core.validate import check_name, check_uid
@@ -114,10 +114,7 @@ class Expression(AsyncExpressionMixin):
             for uid in await (bm.DayEvents("active") & bm.UniqueEvents("premium")).ids():
                 ...
         """
-        segments = await self._segments()
-        if segments is not None:
-            return decode_segment_ids(segments, use_numpy=self._bm.use_numpy).tolist()
-        return decode_ids(await self.bitmap(), use_numpy=self._bm.use_numpy)
+        return (await self.id_array()).tolist()
 
     async def _segments(self) -> list[tuple[int, bytes]] | None:
         """The bitmap in pieces when the storage keeps it so (sharded layout), else ``None``."""
@@ -139,7 +136,11 @@ class Expression(AsyncExpressionMixin):
         segments = await self._segments()
         if segments is not None:
             return decode_segment_ids(segments, use_numpy=self._bm.use_numpy)
-        return decode_id_array(await self.bitmap(), use_numpy=self._bm.use_numpy)
+        result = await self._query(Query("ids", self.redis_key))
+        assert isinstance(result, bytes)
+        ids: array[int] = array("I")
+        ids.frombytes(result)
+        return ids
 
     def __aiter__(self) -> AsyncIterator[int]:
         return self._iter_ids()

@@ -14,7 +14,13 @@ from collections.abc import Sequence
 __all__ = ("COMMANDS", "main")
 
 #: Modules (relative to this package) that each register one subcommand.
-COMMANDS: tuple[str, ...] = (".demo", ".dashboard", ".migrate")
+COMMANDS: tuple[str, ...] = (
+    ".demo",
+    ".dashboard",
+    ".migrate",
+    ".export",
+    ".import_store",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

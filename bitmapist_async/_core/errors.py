@@ -7,6 +7,7 @@ __all__ = (
     "ClientClosedError",
     "ShardLayoutError",
     "RejectedWritesError",
+    "EmbeddedStorageError",
     "WriteFailedError",
 )
 
@@ -52,3 +53,11 @@ class RejectedWritesError(BitmapistError):
         first = min(rejected)
         super().__init__(f"{len(rejected)} write(s) refused, first at #{first}: {rejected[first]}")
         self.rejected = rejected
+
+
+class EmbeddedStorageError(BitmapistError):
+    """The embedded store's file cannot be used: not a bitmapist-async store, written by a newer
+    version, unreadable, or locked by another process's write for longer than its ``timeout``.
+
+    The SQLite error, when there is one, is kept as ``__cause__``.
+    """

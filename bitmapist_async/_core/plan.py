@@ -139,7 +139,7 @@ def merge_steps(plans: Iterable[Plan]) -> tuple[BitOpStep, ...]:
     return tuple(merged.values())
 
 
-QueryKind: TypeAlias = Literal["count", "getbit", "get", "exists"]
+QueryKind: TypeAlias = Literal["count", "getbit", "get", "exists", "ids"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +147,9 @@ class Query:
     """One read of a materialised key, run after the steps of its evaluation.
 
     ``count`` -> ``int`` (BITCOUNT), ``getbit`` -> ``int`` 0/1 at ``offset``, ``get`` -> ``bytes``
-    (``b""`` for a missing key), ``exists`` -> ``int`` 0/1.
+    (``b""`` for a missing key), ``exists`` -> ``int`` 0/1, ``ids`` -> ``bytes``: the sorted ids
+    as native-order unsigned 32-bit integers (``array('I').frombytes`` reads them), which a
+    backend that stores id sets answers without building the ``GET`` bytes.
     """
 
     kind: QueryKind

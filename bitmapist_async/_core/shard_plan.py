@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from .decode import decode_segment_ids
 from .options import Write
 from .plan import BitOpStep, Query
 from .shards import ShardLayout
@@ -221,7 +222,7 @@ class ReadPlan:
             if shard in self._real:
                 self.commands.append(("GETBIT", self._layout.key(query.key, shard), bit))
         else:
-            name = {"count": "BITCOUNT", "get": "GET", "exists": "EXISTS"}[query.kind]
+            name = {"count": "BITCOUNT", "get": "GET", "ids": "GET", "exists": "EXISTS"}[query.kind]
             self.commands += [(name, self._layout.key(query.key, s)) for s in self._real]
         return start, len(self.commands)
 
@@ -250,6 +251,10 @@ class ReadPlan:
             got = replies[start:stop]
             if query.kind == "get":
                 out.append(self._layout.assemble(self.parts(replies, position)))
+            elif query.kind == "ids":
+                size = self._layout.shard_bytes
+                pieces = [(shard * size, data) for shard, data in self.parts(replies, position)]
+                out.append(decode_segment_ids(pieces).tobytes())
             elif query.kind == "getbit":
                 if got:
                     out.append(int(got[0]))  # type: ignore[call-overload]

@@ -16,10 +16,12 @@ from .._core.cohort import CohortQuery, CohortTable, Retention, TimeGroup
 from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.shards import DEFAULT_SHARD_BITS, Layout
+from .._core.url import is_embedded_url
 from .._core.write_options import WriteOptions
 from .._pairs import WriteBatch, Writer
 from . import cohort as _cohort
 from . import events as _events
+from .embedded_storage import EmbeddedStorage
 from .redis_storage import RedisStorage
 from .sharded_storage import open_sharded_storage
 from .storage import Storage
@@ -34,14 +36,24 @@ def open_storage(
     target: str | redis_api.Redis | RedisCluster | Storage | None,
     bitop_ttl: int,
     pool_options: dict[str, Any],
+    *,
+    use_numpy: bool | None = None,
 ) -> Storage:
     """Pick the storage backend for *target* (no I/O: connections open lazily)."""
     if target is None:
         target = DEFAULT_URL
     if isinstance(target, RedisCluster):
         raise ValueError("a RedisCluster client needs layout='sharded'")
+    if is_embedded_url(target):
+        assert isinstance(target, str)
+        if pool_options:
+            raise TypeError(
+                "connection pool options do not apply to the embedded store: "
+                + ", ".join(sorted(pool_options))
+            )
+        return EmbeddedStorage(target, bitop_ttl=bitop_ttl)
     if isinstance(target, (str, redis_api.Redis)):
-        return RedisStorage(target, bitop_ttl=bitop_ttl, **pool_options)
+        return RedisStorage(target, bitop_ttl=bitop_ttl, use_numpy=use_numpy, **pool_options)
     if hasattr(target, "evaluate") and hasattr(target, "write_bits"):
         if pool_options:
             raise TypeError("pool options cannot be combined with a storage instance")
@@ -53,8 +65,9 @@ class Bitmapist:
     """An analytics client on Redis bitmaps.
 
     :param target: ``redis://``, ``rediss://`` (TLS) or ``unix://`` URL, or a
-        ``redis.Redis`` instance (which stays yours to close). Default
-        :data:`DEFAULT_URL`.
+        ``redis.Redis`` instance (which stays yours to close); or ``file:///path.db`` /
+        ``memory://`` for the embedded store (no server: see ``docs/embedded.md``), or any
+        storage instance. Default :data:`DEFAULT_URL`.
     :param key_prefix: prefix of every key; bitmapist 3.x uses ``"trackist_"``.
     :param track_hourly: also mark hour bitmaps by default.
     :param track_unique: also mark the unique (dateless) bitmap by default.
@@ -115,7 +128,7 @@ class Bitmapist:
         if layout == "sharded":
             self._storage = open_sharded_storage(target, self._options, pool_options, DEFAULT_URL)
         else:
-            self._storage = open_storage(target, bitop_ttl, pool_options)
+            self._storage = open_storage(target, bitop_ttl, pool_options, use_numpy=use_numpy)
         self._writer = Writer(self._storage, write_options)
         self._use_numpy = use_numpy
         self._closed = False

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from .._core.decode import decode_id_array, decode_ids, decode_segment_ids
+from .._core.decode import decode_segment_ids
 from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
 from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
 from .._core.validate import check_name, check_uid
@@ -116,10 +116,7 @@ class Expression(ExpressionMixin):
             for uid in (bm.DayEvents("active") & bm.UniqueEvents("premium")).ids():
                 ...
         """
-        segments = self._segments()
-        if segments is not None:
-            return decode_segment_ids(segments, use_numpy=self._bm.use_numpy).tolist()
-        return decode_ids(self.bitmap(), use_numpy=self._bm.use_numpy)
+        return (self.id_array()).tolist()
 
     def _segments(self) -> list[tuple[int, bytes]] | None:
         """The bitmap in pieces when the storage keeps it so (sharded layout), else ``None``."""
@@ -141,7 +138,11 @@ class Expression(ExpressionMixin):
         segments = self._segments()
         if segments is not None:
             return decode_segment_ids(segments, use_numpy=self._bm.use_numpy)
-        return decode_id_array(self.bitmap(), use_numpy=self._bm.use_numpy)
+        result = self._query(Query("ids", self.redis_key))
+        assert isinstance(result, bytes)
+        ids: array[int] = array("I")
+        ids.frombytes(result)
+        return ids
 
     def __iter__(self) -> Iterator[int]:
         return self._iter_ids()

@@ -25,6 +25,7 @@ from redis.exceptions import AuthenticationError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from .._core.decode import decode_id_array
 from .._core.errors import RejectedWritesError
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
@@ -64,12 +65,18 @@ class RedisStorage:
     :param target: a ``redis://``/``rediss://``/``unix://`` URL, or a client instance (which the
         caller keeps ownership of: :meth:`close` does not close it).
     :param bitop_ttl: seconds every temporary bit-operation key lives.
+    :param use_numpy: how ``ids`` queries decode ``GET`` bytes (``None``: numpy when installed).
     :param pool_options: passed to ``Redis.from_url`` (``max_connections``, ``socket_timeout``,
         ``ssl_ca_certs``, ``username``, ...).
     """
 
     def __init__(
-        self, target: str | redis_api.Redis, *, bitop_ttl: int, **pool_options: Any
+        self,
+        target: str | redis_api.Redis,
+        *,
+        bitop_ttl: int,
+        use_numpy: bool | None = None,
+        **pool_options: Any,
     ) -> None:
         if isinstance(target, str):
             url = check_redis_url(target)
@@ -104,6 +111,7 @@ class RedisStorage:
             getattr(self._client, "single_connection_client", False)
             or getattr(self._client, "_single_connection_client", False)
         )
+        self._use_numpy = use_numpy
 
     @property
     def client(self) -> redis_api.Redis:
@@ -251,7 +259,7 @@ class RedisStorage:
                     pipe.bitcount(query.key)
                 elif query.kind == "getbit":
                     pipe.getbit(query.key, query.offset)
-                elif query.kind == "get":
+                elif query.kind in ("get", "ids"):
                     pipe.get(query.key)
                 else:
                     pipe.exists(query.key)
@@ -260,6 +268,9 @@ class RedisStorage:
         for query, reply in zip(queries, replies[2 * len(steps) :], strict=True):
             if query.kind == "get":
                 results.append(b"" if reply is None else bytes(reply))
+            elif query.kind == "ids":
+                ids = decode_id_array(reply or b"", use_numpy=self._use_numpy)
+                results.append(ids.tobytes())
             else:
                 results.append(int(reply))
         return results
