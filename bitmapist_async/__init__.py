@@ -13,6 +13,7 @@ The synchronous twin with the same names lives in :mod:`bitmapist_async.sync`.
 
 from __future__ import annotations
 
+from ._async.client import DEFAULT_REDIS_URL as DEFAULT_REDIS_URL
 from ._async.client import DEFAULT_URL as DEFAULT_URL
 from ._async.client import Bitmapist as Bitmapist
 from ._async.embedded_storage import EmbeddedStorage as EmbeddedStorage
@@ -45,6 +46,7 @@ from ._core.write_options import WriteOptions as WriteOptions
 __version__ = "0.1.0"
 
 __all__ = (
+    "DEFAULT_REDIS_URL",
     "DEFAULT_URL",
     "BitOpAnd",
     "BitOpNot",

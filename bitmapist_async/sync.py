@@ -25,6 +25,7 @@ from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import WriteFailedError as WriteFailedError
 from ._core.write_options import WriteOptions as WriteOptions
+from ._sync.client import DEFAULT_REDIS_URL as DEFAULT_REDIS_URL
 from ._sync.client import DEFAULT_URL as DEFAULT_URL
 from ._sync.client import Bitmapist as Bitmapist
 from ._sync.embedded_storage import EmbeddedStorage as EmbeddedStorage
@@ -46,6 +47,7 @@ from ._sync.sharded_storage import ShardedStorage as ShardedStorage
 from ._sync.storage import Storage as Storage
 
 __all__ = (
+    "DEFAULT_REDIS_URL",
     "DEFAULT_URL",
     "BitOpAnd",
     "BitOpNot",

@@ -228,7 +228,9 @@ def redis_url(redis_target: RedisTarget, admin: redis.Redis) -> str:
 #: Where the layout-parametrized tests run: the classic layout on the suite's Redis, the sharded
 #: layout on the same Redis, and the sharded layout on a private 3-master Redis Cluster. The
 #: sharded targets use 256-id shards so that ids up to a few thousand already span many shards.
-LAYOUT_TARGETS = ("classic", "sharded", "cluster")
+#: Where ``bm`` runs: Redis with the classic layout, Redis with the sharded layout, a 3-master
+#: Redis Cluster (sharded), and the embedded store (an SQLite file in the test's tmp_path).
+LAYOUT_TARGETS = ("classic", "sharded", "cluster", "embedded")
 SHARDED_OPTIONS: dict[str, Any] = {"layout": "sharded", "shard_bits": 8}
 
 
@@ -296,6 +298,9 @@ def layout_target(request: pytest.FixtureRequest) -> LayoutTarget:
         url = request.getfixturevalue("cluster_url")
         nodes = request.getfixturevalue("cluster_nodes")
         return LayoutTarget(name, url, SHARDED_OPTIONS, nodes)
+    if name == "embedded":
+        tmp_path = request.getfixturevalue("tmp_path")
+        return LayoutTarget(name, f"file://{tmp_path}/events.db", {}, ())
     options = SHARDED_OPTIONS if name == "sharded" else {}
     url = request.getfixturevalue("redis_url")
     return LayoutTarget(name, url, options, (request.getfixturevalue("admin"),))

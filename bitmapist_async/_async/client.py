@@ -14,7 +14,7 @@ from .._core.cohort import CohortQuery, CohortTable, Retention, TimeGroup
 from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.shards import DEFAULT_SHARD_BITS, Layout
-from .._core.url import is_embedded_url
+from .._core.url import DEFAULT_EMBEDDED_URL, is_embedded_url
 from .._core.write_options import WriteOptions
 from .._pairs import AsyncWriteBatch, AsyncWriter
 from . import cohort as _cohort
@@ -24,10 +24,14 @@ from .redis_storage import RedisStorage
 from .sharded_storage import open_sharded_storage
 from .storage import AsyncStorage
 
-__all__ = ("DEFAULT_URL", "Bitmapist")
+__all__ = ("DEFAULT_REDIS_URL", "DEFAULT_URL", "Bitmapist")
 
-#: Where ``Bitmapist()`` connects when no target is given.
-DEFAULT_URL = "redis://127.0.0.1:6379/0"
+#: Where ``Bitmapist()`` stores events when no target is given: the embedded store, in the
+#: file ``bitmapist.db`` of the working directory (no server needed).
+DEFAULT_URL = DEFAULT_EMBEDDED_URL
+
+#: Where the sharded layout connects when no target is given (it needs Redis).
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def open_storage(
@@ -60,12 +64,13 @@ def open_storage(
 
 
 class Bitmapist:
-    """An analytics client on Redis bitmaps.
+    """An analytics client on bitmaps: Redis, Redis Cluster, or the embedded store.
 
     :param target: ``redis://``, ``rediss://`` (TLS) or ``unix://`` URL, or a
         ``redis.asyncio.Redis`` instance (which stays yours to close); or ``file:///path.db`` /
         ``memory://`` for the embedded store (no server: see ``docs/embedded.md``), or any
-        storage instance. Default :data:`DEFAULT_URL`.
+        storage instance. Default :data:`DEFAULT_URL`: the embedded store in
+        ``./bitmapist.db`` (with ``layout="sharded"``: :data:`DEFAULT_REDIS_URL`).
     :param key_prefix: prefix of every key; bitmapist 3.x uses ``"trackist_"``.
     :param track_hourly: also mark hour bitmaps by default.
     :param track_unique: also mark the unique (dateless) bitmap by default.
@@ -124,7 +129,9 @@ class Bitmapist:
             shard_bits=shard_bits,
         )
         if layout == "sharded":
-            self._storage = open_sharded_storage(target, self._options, pool_options, DEFAULT_URL)
+            self._storage = open_sharded_storage(
+                target, self._options, pool_options, DEFAULT_REDIS_URL
+            )
         else:
             self._storage = open_storage(target, bitop_ttl, pool_options, use_numpy=use_numpy)
         self._writer = AsyncWriter(self._storage, write_options)

@@ -1,9 +1,11 @@
 """``bitmapist-async demo``: mark a synthetic event stream and print what the library answers.
 
 The stream is deterministic (seeded): users sign up over several weeks, come back with a
-retention that decays with time since signup, and sometimes buy something. Every key the demo
-writes lives under its own key prefix (``demo:`` by default), which it clears first; nothing
-else on the server is touched.
+retention that decays with time since signup, and sometimes buy something. By default it runs on
+the embedded store (``./bitmapist-demo.db``, no server needed); ``--redis-url`` points it at a
+Redis (or any store URL). Every key the demo writes lives under its own key prefix (``demo:`` by
+default), which it clears first; nothing else in the store is touched. It ends with a weekly
+signup -> activity cohort table, printed and written to ``cohort.html``.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
-from .._async.client import DEFAULT_URL, Bitmapist
+from .._async.client import Bitmapist
+from .._core.cohort import CohortTable
+from ..cohort import render_page
+
+#: The demo's own embedded store (a file in the working directory).
+DEMO_STORE = "file:bitmapist-demo.db"
 
 __all__ = ("Mark", "register", "synthetic_stream")
 
@@ -54,7 +62,7 @@ def synthetic_stream(users: int, weeks: int, start: date, seed: int = 2026) -> I
                 yield Mark("purchase", uid, when)
 
 
-async def _mark_all(bm: Bitmapist, marks: list[Mark], concurrency: int = 50) -> None:
+async def _mark_all(bm: Bitmapist, marks: list[Mark], concurrency: int = 5000) -> None:
     for start in range(0, len(marks), concurrency):
         chunk = marks[start : start + concurrency]
         await asyncio.gather(*(bm.mark_event(m.event, m.uid, m.when) for m in chunk))
@@ -71,8 +79,21 @@ def _table(title: str, header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def run_demo(url: str, users: int, weeks: int, start: date, prefix: str) -> str:
-    """Run the whole demo against *url* and return the report."""
+def _cohort_text(table: CohortTable) -> str:
+    """The cohort table as fixed-width text (percentages, blank where nothing can be said)."""
+    header = ["signup week", "users", *(f"+{k}" for k in range(table.query.num_of_rows + 1))]
+    rows = []
+    for start, size, *cells in table.rows:
+        assert isinstance(start, datetime)
+        iso = start.isocalendar()
+        shown = [f"{c:.1f}%" if isinstance(c, (int, float)) else "" for c in cells]
+        rows.append([f"{iso[0]}-W{iso[1]:02d}", size, *shown])
+    title = "Cohort: of the users who signed up in week N, % active in week N+k"
+    return _table(title, header, rows)
+
+
+async def run_demo(url: str, users: int, weeks: int, start: date, prefix: str) -> tuple[str, str]:
+    """Run the whole demo against *url*; return the report and the cohort page (HTML)."""
     out: list[str] = []
     marks = list(synthetic_stream(users, weeks, start))
     async with Bitmapist(url, key_prefix=prefix) as bm:
@@ -150,14 +171,27 @@ async def run_demo(url: str, users: int, weeks: int, start: date, prefix: str) -
             f"  user {loyal_ids[0] if loyal_ids else 0} in it: "
             f"{await loyal.contains(loyal_ids[0] if loyal_ids else 0)}\n"
         )
+        table = await bm.cohort(
+            "signup",
+            "active",
+            time_group="weeks",
+            num_results=weeks,
+            num_of_rows=min(weeks - 1, 5),
+            start_date=start,
+        )
+        out.append(_cohort_text(table))
+        names = await bm.get_event_names()
+        page = render_page(names, query=table.query, table=table, title="bitmapist-async demo")
         await bm.delete_temporary_bitop_keys()
-    return "\n".join(out)
+    return "\n".join(out), page
 
 
 def _run(args: argparse.Namespace) -> int:
-    report = asyncio.run(
-        run_demo(args.redis_url, args.users, args.weeks, args.start, args.key_prefix)
-    )
+    url = args.redis_url or args.store
+    report, page = asyncio.run(run_demo(url, args.users, args.weeks, args.start, args.key_prefix))
+    if args.html:
+        Path(args.html).write_text(page, encoding="utf-8")
+        report += f"\nCohort table written to {args.html} (open it in a browser)\n"
     print(report)
     return 0
 
@@ -169,7 +203,15 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--redis-url", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
+    parser.add_argument(
+        "--store",
+        default=DEMO_STORE,
+        help=f"store URL when --redis-url is not given (default {DEMO_STORE}: embedded, no server)",
+    )
+    parser.add_argument("--redis-url", default=None, help="run against this Redis instead")
+    parser.add_argument(
+        "--html", default="cohort.html", help="where to write the cohort page ('' to skip)"
+    )
     parser.add_argument("--users", type=int, default=3000)
     parser.add_argument("--weeks", type=int, default=6)
     parser.add_argument(
