@@ -6,10 +6,11 @@ Only these commands are sent: SETBIT, GETBIT, BITCOUNT (key only), BITOP, EXISTS
 GET, SCAN (``cursor MATCH pattern COUNT n``), EXPIRE, PING. Connections speak RESP2 and skip
 ``CLIENT SETINFO``, which bitmapist-server does not know.
 
-Writes take a fast path: redis-py's pipeline object costs several microseconds per command,
-which would dominate a batch of marks, so :meth:`RedisStorage.write_bits` packs the ``SETBIT``
-commands itself, sends them in one write on a pooled connection and reads the replies straight
-from that connection's hiredis reader. Where redis-py's internals are not as expected (no
+Writes and evaluations take a fast path: redis-py's pipeline object costs several microseconds
+per command, which would dominate a batch of marks or a cohort table's hundreds of ``BITOP``s,
+so :meth:`RedisStorage.write_bits` and :meth:`RedisStorage.evaluate` pack the commands
+themselves, send them in one write on a pooled connection and read the replies straight from
+that connection's hiredis reader. Where redis-py's internals are not as expected (no
 hiredis, RESP3, a single-connection client) it falls back to redis-py's public calls.
 """
 
@@ -184,7 +185,16 @@ class RedisStorage:
     def _read_replies(self, connection: Any, count: int) -> dict[int, Exception]:
         """Read *count* replies; return the refused ones by index (errors that concern the
         connection are raised after every reply was read)."""
-        rejected: dict[int, Exception] = {}
+        replies = self._read_all(connection, count)
+        rejected = {i: r for i, r in enumerate(replies) if isinstance(r, Exception)}
+        transient = [e for e in rejected.values() if isinstance(e, RedisConnectionError)]
+        if transient:  # e.g. LOADING: the server is starting, retry the whole flush
+            raise transient[0]
+        return rejected
+
+    def _read_all(self, connection: Any, count: int) -> list[Any]:
+        """Read *count* replies, error replies included as exception objects."""
+        replies: list[Any] = []
         parser: Any = getattr(connection, "_parser", None)
         reader: Any = getattr(parser, "_reader", None)
         if (
@@ -195,7 +205,7 @@ class RedisStorage:
         ):
             assert parser is not None
             gets = reader.gets
-            for index in range(count):
+            for _ in range(count):
                 reply = gets()
                 while reply is _NOT_ENOUGH_DATA or reply is False:
                     try:
@@ -203,18 +213,46 @@ class RedisStorage:
                     except OSError as exc:  # as redis-py's own reads report it
                         raise RedisConnectionError(f"Error while reading replies: {exc}") from exc
                     reply = gets()
-                if isinstance(reply, Exception):
-                    rejected[index] = reply
+                replies.append(reply)
         else:
-            for index in range(count):
+            for _ in range(count):
                 try:
-                    connection.read_response()
+                    replies.append(connection.read_response(disable_decoding=True))
                 except ResponseError as exc:
-                    rejected[index] = exc
-        transient = [e for e in rejected.values() if isinstance(e, RedisConnectionError)]
-        if transient:  # e.g. LOADING: the server is starting, retry the whole flush
-            raise transient[0]
-        return rejected
+                    replies.append(exc)
+        return replies
+
+    def _pack_command(self, args: Sequence[str | bytes | int]) -> bytes:
+        """RESP for one command."""
+        out = [b"*%d\r\n" % len(args)]
+        for arg in args:
+            if isinstance(arg, str):
+                raw = arg.encode(self._encoding, self._encoding_errors)
+            elif isinstance(arg, int):
+                raw = b"%d" % arg
+            else:
+                raw = arg
+            out.append(b"$%d\r\n%b\r\n" % (len(raw), raw))
+        return b"".join(out)
+
+    def _execute_packed(self, commands: Sequence[Sequence[str | bytes | int]]) -> list[Any]:
+        """Send *commands* in one write on a pooled connection and return their replies; the
+        first error reply is raised (as redis-py's pipeline does) after every reply was read."""
+        data = b"".join(self._pack_command(c) for c in commands)
+        pool: Any = self._client.connection_pool
+        connection = pool.get_connection(*self._get_connection_args)
+        try:
+            connection.send_packed_command([data], check_health=False)
+            replies = self._read_all(connection, len(commands))
+        except BaseException:
+            connection.disconnect(nowait=True)
+            raise
+        finally:
+            pool.release(connection)
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
+        return replies
 
     def _write_bits_pipeline(self, writes: Sequence[Write]) -> None:
         with self._client.pipeline(transaction=False) as pipe:
@@ -250,6 +288,9 @@ class RedisStorage:
     def evaluate(
         self, steps: Sequence[BitOpStep], queries: Sequence[Query]
     ) -> list[QueryResult]:
+        if self._fast_writes:
+            replies = self._execute_packed(_evaluate_commands(steps, queries, self._ttl))
+            return self._query_results(queries, replies[2 * len(steps) :])
         with self._client.pipeline(transaction=False) as pipe:
             for step in steps:
                 pipe.bitop(step.op, step.dest, *step.sources)
@@ -264,8 +305,11 @@ class RedisStorage:
                 else:
                     pipe.exists(query.key)
             replies = pipe.execute()
+        return self._query_results(queries, replies[2 * len(steps) :])
+
+    def _query_results(self, queries: Sequence[Query], replies: Sequence[Any]) -> list[QueryResult]:
         results: list[QueryResult] = []
-        for query, reply in zip(queries, replies[2 * len(steps) :], strict=True):
+        for query, reply in zip(queries, replies, strict=True):
             if query.kind == "get":
                 results.append(b"" if reply is None else bytes(reply))
             elif query.kind == "ids":
@@ -295,6 +339,25 @@ class RedisStorage:
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
+
+
+_QUERY_COMMANDS = {"count": "BITCOUNT", "get": "GET", "ids": "GET", "exists": "EXISTS"}
+
+
+def _evaluate_commands(
+    steps: Sequence[BitOpStep], queries: Sequence[Query], ttl: int
+) -> list[tuple[str | int, ...]]:
+    """The commands of one evaluation: each step's BITOP and EXPIRE, then each query."""
+    commands: list[tuple[str | int, ...]] = []
+    for step in steps:
+        commands.append(("BITOP", step.op, step.dest, *step.sources))
+        commands.append(("EXPIRE", step.dest, ttl))
+    for query in queries:
+        if query.kind == "getbit":
+            commands.append(("GETBIT", query.key, query.offset))
+        else:
+            commands.append((_QUERY_COMMANDS[query.kind], query.key))
+    return commands
 
 
 def _get_connection_args(pool: Any) -> tuple[str, ...]:
