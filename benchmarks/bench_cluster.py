@@ -6,7 +6,7 @@
    classic layout on one Redis is listed for reference (what the shard index costs).
 2. Memory: 1,000,000 ids in ``[3e9, 3e9 + 1e6)`` on one Redis, classic vs sharded layout
    (growth of ``INFO memory`` ``used_memory``, each layout on its own fresh server).
-3. Cohort time on the cluster vs one Redis: a hook for the cohort branch (see ``cohort_hook``).
+3. Cohort time (31 x 13 days table) on the cluster vs one Redis, tables checked equal.
 
     python -m benchmarks.bench_cluster
 """
@@ -17,7 +17,7 @@ import argparse
 import asyncio
 import random
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import redis
@@ -106,10 +106,50 @@ def memory(args: argparse.Namespace) -> str:
     )
 
 
-def cohort_hook(cluster: RedisClusterProcess) -> str:
-    """HOOK(cohort): after the cohort branch (issue 5) merges, time one cohort table on one
-    Redis (baseline) and on *cluster*, both sharded, in this run, and return the table."""
-    return "### Cohort time, cluster vs one Redis\n\nnot measured yet: needs the cohort branch"
+async def _cohort_time(
+    url: str, options: dict[str, Any], days: list[set[int]], first: date, repeat: int
+) -> tuple[float, list[Any]]:
+    async with Bitmapist(url, **options) as bm:
+        await bm.delete_all_events()
+        for n, ids in enumerate(days):
+            when = datetime(first.year, first.month, first.day, 12, tzinfo=timezone.utc)
+            when += timedelta(days=n)
+            await asyncio.gather(*(bm.mark_event("active", uid, when) for uid in ids))
+        n = len(days)
+        table = await bm.cohort("active", "active", num_results=n, num_of_rows=12, start_date=first)
+        times = []
+        for _ in range(repeat):
+            began = time.perf_counter()
+            await bm.cohort("active", "active", num_results=n, num_of_rows=12, start_date=first)
+            times.append(time.perf_counter() - began)
+        await bm.delete_all_events()
+    return min(times), table.rows
+
+
+def cohort_hook(cluster: RedisClusterProcess, users: int = 50_000, repeat: int = 10) -> str:
+    """One 31 x 13 days table (``compute="storage"``) for *users* users, about 20% active per
+    day, on one Redis (sharded, baseline), on the cluster (sharded) and on one Redis (classic);
+    the three tables must be equal."""
+    rng = random.Random(31)
+    days = [{u for u in range(users) if rng.random() < 0.2} for _ in range(31)]
+    first = date(2026, 10, 1)
+    with private_redis() as server:
+        single_s, single_rows = asyncio.run(
+            _cohort_time(server.url, {"layout": "sharded"}, days, first, repeat)
+        )
+        classic_s, classic_rows = asyncio.run(_cohort_time(server.url, {}, days, first, repeat))
+    cluster_s, cluster_rows = asyncio.run(
+        _cohort_time(cluster.url, {"layout": "sharded"}, days, first, repeat)
+    )
+    assert single_rows == cluster_rows == classic_rows, "the layouts gave different tables"
+    return report(
+        f"cohort table 31 x 13 days, {users:,} users (~20% active per day), tables equal",
+        Result("one Redis, sharded layout", single_s, "baseline"),
+        [
+            Result("3-master cluster, sharded layout", cluster_s, ""),
+            Result("one Redis, classic layout (reference)", classic_s, ""),
+        ],
+    )
 
 
 def main(argv: list[str] | None = None) -> str:
