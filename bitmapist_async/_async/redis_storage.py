@@ -233,6 +233,20 @@ class RedisStorage:
             out.append(b"$%d\r\n%b\r\n" % (len(raw), raw))
         return b"".join(out)
 
+    async def execute_commands(self, commands: Sequence[Sequence[str | bytes | int]]) -> list[Any]:
+        """Send *commands* in one round trip and return their raw replies (``bytes``, ``int``,
+        ``None``); the first error reply is raised after every reply was read. For layouts built
+        on this storage (the sharded layout on one Redis)."""
+        if not commands:
+            return []
+        if self._fast_writes:
+            return await self._execute_packed(commands)
+        async with self._client.pipeline(transaction=False) as pipe:
+            for command in commands:
+                pipe.execute_command(*command)  # type: ignore[no-untyped-call,unused-ignore]
+            replies: list[Any] = await pipe.execute()
+        return replies
+
     async def _execute_packed(self, commands: Sequence[Sequence[str | bytes | int]]) -> list[Any]:
         """Send *commands* in one write on a pooled connection and return their replies; the
         first error reply is raised (as redis-py's pipeline does) after every reply was read."""

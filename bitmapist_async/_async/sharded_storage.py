@@ -128,6 +128,8 @@ class ShardedStorage:
         """Send *commands* in one pipeline (one per node on a cluster); return the replies."""
         if not commands:
             return []
+        if self._inner is not None:  # one Redis: hand-packed commands, one round trip
+            return await self._inner.execute_commands(commands)
         async with self._connection().pipeline(transaction=False) as pipe:
             for command in commands:
                 pipe.execute_command(*command)
