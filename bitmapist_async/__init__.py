@@ -30,9 +30,13 @@ from ._async.events import WeekEvents as WeekEvents
 from ._async.events import YearEvents as YearEvents
 from ._async.redis_storage import RedisStorage as RedisStorage
 from ._async.storage import AsyncStorage as Storage
+from ._core.bulk import ImportSummary as ImportSummary
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import ImportAbortedError as ImportAbortedError
 from ._core.errors import WriteFailedError as WriteFailedError
+from ._core.eventlog import RowError as RowError
+from ._reader import EventLog as EventLog
 
 __version__ = "0.1.0"
 
@@ -47,11 +51,15 @@ __all__ = (
     "BitmapistError",
     "ClientClosedError",
     "DayEvents",
+    "EventLog",
     "Expression",
     "HourEvents",
+    "ImportAbortedError",
+    "ImportSummary",
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
+    "RowError",
     "Storage",
     "UniqueEvents",
     "WeekEvents",

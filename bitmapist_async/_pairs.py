@@ -6,9 +6,10 @@ the two sides really differ, written by hand once each.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
-__all__ = ("AsyncExpressionMixin", "ExpressionMixin")
+__all__ = ("AsyncCheckpoint", "AsyncExpressionMixin", "Checkpoint", "ExpressionMixin")
 
 
 class _SyncQueryable(Protocol):
@@ -34,3 +35,20 @@ class ExpressionMixin:
 
     def __contains__(self: _SyncQueryable, uid: int) -> bool:
         return self.contains(uid)
+
+
+class AsyncCheckpoint:
+    """A point in a long CPU-bound loop (bulk import) where other tasks may run and a
+    cancellation can arrive."""
+
+    @staticmethod
+    async def now() -> None:
+        await asyncio.sleep(0)
+
+
+class Checkpoint:
+    """Sync code has no other tasks to let run."""
+
+    @staticmethod
+    def now() -> None:
+        return None

@@ -16,9 +16,13 @@ Example::
 from __future__ import annotations
 
 from . import __version__ as __version__
+from ._core.bulk import ImportSummary as ImportSummary
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
+from ._core.errors import ImportAbortedError as ImportAbortedError
 from ._core.errors import WriteFailedError as WriteFailedError
+from ._core.eventlog import RowError as RowError
+from ._reader import EventLog as EventLog
 from ._sync.client import DEFAULT_URL as DEFAULT_URL
 from ._sync.client import Bitmapist as Bitmapist
 from ._sync.events import BitOpAnd as BitOpAnd
@@ -48,11 +52,15 @@ __all__ = (
     "BitmapistError",
     "ClientClosedError",
     "DayEvents",
+    "EventLog",
     "Expression",
     "HourEvents",
+    "ImportAbortedError",
+    "ImportSummary",
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
+    "RowError",
     "Storage",
     "UniqueEvents",
     "WeekEvents",

@@ -16,6 +16,7 @@ session, anything outside bitmapist-server's grammar fails the run.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -129,19 +130,33 @@ def _monitor(url: str, log: CommandLog, ready: threading.Event) -> None:
     try:
         with client.monitor() as monitor:  # type: ignore[no-untyped-call]
             ready.set()
-            for entry in monitor.listen():
-                address = f"{entry.get('client_address')}:{entry.get('client_port')}"
-                log.add(address, _split_command(entry["command"]))
+            while True:
+                # Raw lines, not redis-py's parsed ones: those are re-joined with spaces, which
+                # breaks on binary values (a SET of bitmap bytes may hold spaces and quotes).
+                line = monitor.connection.read_response()
+                if isinstance(line, bytes):
+                    line = line.decode("utf-8", "replace")
+                parsed = _parse_monitor_line(str(line))
+                if parsed is not None:
+                    log.add(*parsed)
     except (redis.ConnectionError, OSError):
         return
     finally:
         ready.set()
 
 
-def _split_command(text: str) -> list[str]:
-    # redis-py's Monitor gives the command back joined by spaces, arguments unquoted; keys here
-    # never contain spaces, so splitting is exact for the grammar check.
-    return text.split(" ")
+_MONITOR_LINE = re.compile(r"[\d.]+ \[\d+ (?P<client>[^\]]*)\] (?P<args>.*)\Z", re.S)
+_MONITOR_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def _parse_monitor_line(line: str) -> tuple[str, list[str]] | None:
+    """``(client address, arguments)`` of one MONITOR line; arguments keep Redis's escapes
+    (``\\xHH``), except ``\\"`` which becomes ``"``."""
+    match = _MONITOR_LINE.match(line)
+    if match is None:
+        return None
+    args = [a.replace('\\"', '"') for a in _MONITOR_ARG.findall(match["args"])]
+    return match["client"], args
 
 
 @pytest.fixture(scope="session")

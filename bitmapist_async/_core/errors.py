@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = (
     "BitmapistError",
     "ClientClosedError",
+    "ImportAbortedError",
     "WriteFailedError",
 )
 
@@ -28,3 +31,16 @@ class WriteFailedError(BitmapistError):
     acknowledged; some of them may nevertheless have reached storage (SETBIT is idempotent, so
     retrying the same calls is always safe).
     """
+
+
+class ImportAbortedError(BitmapistError, ValueError):
+    """An import met more bad rows than ``max_errors`` allows and stopped.
+
+    Chunks written before the row that tipped it over stay written; the rows of the chunk in
+    progress are not written. ``summary`` (an ``ImportSummary``) says how far it got and lists
+    the first bad rows.
+    """
+
+    def __init__(self, message: str, summary: Any) -> None:
+        super().__init__(message)
+        self.summary = summary

@@ -1,0 +1,280 @@
+"""Bulk import without I/O: rows aggregated per key in a chunk, the writes planned per key, and
+the summary of an import.
+
+A chunk holds user ids as ``array('I')`` per (event, local day[, hour]) group, 4 bytes a row,
+so its memory is bounded by the chunk size, never by the file. When the chunk is written,
+every key it touches (the keys ``mark_event`` would set for those rows: month, ISO week, day,
+and hour/unique when tracked) gets one :class:`KeyWrite`, planned by cost:
+
+* one distinct id: a plain ``SETBIT`` (atomic by itself);
+* few ids spread over many bytes (more than :data:`SPARSE_BYTES_PER_BIT` bitmap bytes per id,
+  or a bitmap above :data:`MAX_DENSE_BYTES`): the sorted offsets, merged through a scratch key;
+* otherwise the bitmap bytes, built locally and merged through a scratch key.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from itertools import chain
+from operator import attrgetter, methodcaller
+from typing import Any, Literal
+
+from .eventlog import MAX_REPORTED_ERRORS, ParsedBlock, RowError
+from .options import ClientOptions
+
+__all__ = (
+    "MAX_DENSE_BYTES",
+    "SPARSE_BYTES_PER_BIT",
+    "ChunkAggregator",
+    "ImportSummary",
+    "KeyWrite",
+    "build_bitmap",
+)
+
+#: Above this many bitmap bytes per distinct id, setting the bits one by one is cheaper than
+#: sending the bytes (measured with ``python -m benchmarks.bench_import --calibrate``; see
+#: docs/benchmarks.md).
+SPARSE_BYTES_PER_BIT = 4096
+
+#: Bitmaps larger than this are never built locally (ids up to ~134 million stay dense); keys
+#: with higher ids are written bit by bit, which keeps memory flat whatever the ids.
+MAX_DENSE_BYTES = 16 << 20
+
+_MASKS = bytes(0x80 >> i for i in range(8))
+_tzinfo = attrgetter("tzinfo")
+_hour = attrgetter("hour")
+
+_np: Any
+try:  # pragma: no cover - depends on the environment
+    import numpy as _np
+except ImportError:  # pragma: no cover
+    _np = None
+
+assert array("I").itemsize == 4, "array('I') must hold 32-bit ids"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyWrite:
+    """One key's change for a chunk: ``kind`` is ``"bit"`` (``offsets`` has one offset),
+    ``"bits"`` (sorted distinct offsets) or ``"bytes"`` (``data`` is the bitmap)."""
+
+    key: str
+    kind: Literal["bit", "bits", "bytes"]
+    offsets: Sequence[int] = ()
+    data: bytes = b""
+
+
+def build_bitmap(arrays: Sequence[array[int]], size: int, *, use_numpy: bool) -> bytes:
+    """The bitmap (most significant bit first, *size* bytes) with every id of *arrays* set."""
+    if use_numpy and _np is not None:
+        ids = _np.concatenate([_np.frombuffer(a, dtype=_np.uint32) for a in arrays])
+        out = _np.zeros(size, dtype=_np.uint8)
+        _np.bitwise_or.at(out, ids >> 3, (0x80 >> (ids & 7)).astype(_np.uint8))
+        return bytes(out.tobytes())
+    buf = bytearray(size)
+    masks = _MASKS
+    for ids in arrays:
+        for uid in ids:
+            buf[uid >> 3] |= masks[uid & 7]
+    return bytes(buf)
+
+
+class ChunkAggregator:
+    """Collects the rows of one chunk and plans its writes.
+
+    :param options: the client's options (key prefix, time zone, tracking defaults).
+    :param track_hourly: as in ``mark_event`` (``None``: the client's default).
+    :param track_unique: as in ``mark_event``.
+    :param use_numpy: build bitmaps with numpy (``None``: when installed).
+    """
+
+    def __init__(
+        self,
+        options: ClientOptions,
+        *,
+        track_hourly: bool | None,
+        track_unique: bool | None,
+        use_numpy: bool | None,
+    ) -> None:
+        self._options = options
+        self._hourly, self._unique = options.tracking(track_hourly, track_unique)
+        self._numpy = (_np is not None) if use_numpy is None else bool(use_numpy)
+        self._groups: dict[tuple[Any, ...], array[int]] = {}
+        self.rows = 0
+
+    def add(self, block: ParsedBlock) -> None:
+        """Add every valid row of *block* to the chunk."""
+        if not block.names:
+            return
+        ordinals, hours = self._local_buckets(block.times)
+        groups = self._groups
+        keys: Iterator[tuple[Any, ...]] = (
+            zip(block.names, ordinals, hours, strict=True)
+            if self._hourly
+            else zip(block.names, ordinals, strict=True)
+        )
+        for key, uid in zip(keys, block.uids, strict=True):
+            try:
+                groups[key].append(uid)
+            except KeyError:
+                groups[key] = array("I", (uid,))
+        self.rows += len(block.names)
+
+    def _local_buckets(self, times: list[Any]) -> tuple[list[int], list[int]]:
+        """Day ordinals (and hours) of *times* on the client's wall clock."""
+        tz = self._options.tz
+        try:
+            zones = set(map(_tzinfo, times))
+        except AttributeError:  # plain dates from the API
+            zones = {False}
+        if zones == {None} or zones == {tz}:
+            local = times  # naive, or already on the client's clock
+        elif None not in zones and all(type(z) is timezone for z in zones):
+            local = list(map(methodcaller("astimezone", tz), times))
+        else:
+            local = [self._options.local(t) for t in times]
+        ordinals = list(map(date.toordinal, local))
+        hours = list(map(_hour, local)) if self._hourly else []
+        return ordinals, hours
+
+    def writes(self) -> Iterator[KeyWrite]:
+        """Plan the chunk's writes, one key at a time (bitmaps are built lazily)."""
+        by_key: dict[str, _KeyIds] = {}
+        for group, ids in self._groups.items():
+            name, ordinal = group[0], group[1]
+            day = date.fromordinal(ordinal)
+            when = datetime(day.year, day.month, day.day, group[2] if self._hourly else 0)
+            low, high = min(ids), max(ids)
+            for key, _, _ in self._options.event_writes(
+                name, 0, when, 1, track_hourly=self._hourly, track_unique=self._unique
+            ):
+                found = by_key.get(key)
+                if found is None:
+                    by_key[key] = _KeyIds([ids], len(ids), low, high)
+                else:
+                    found.add(ids, low, high)
+        for key, found in by_key.items():
+            yield plan_write(key, found, use_numpy=self._numpy)
+
+    def clear(self) -> None:
+        """Forget the chunk (after it is written)."""
+        self._groups = {}
+        self.rows = 0
+
+
+@dataclass(slots=True)
+class _KeyIds:
+    """The id arrays of one key in a chunk, with their count and range."""
+
+    arrays: list[array[int]]
+    total: int
+    low: int
+    high: int
+
+    def add(self, ids: array[int], low: int, high: int) -> None:
+        self.arrays.append(ids)
+        self.total += len(ids)
+        self.low = min(self.low, low)
+        self.high = max(self.high, high)
+
+
+def plan_write(key: str, ids: _KeyIds, *, use_numpy: bool) -> KeyWrite:
+    """Choose how to write *key*'s ids (see the module docstring)."""
+    if ids.low == ids.high:
+        return KeyWrite(key, "bit", (ids.high,))
+    size = (ids.high >> 3) + 1
+    if size > SPARSE_BYTES_PER_BIT * ids.total or size > MAX_DENSE_BYTES:
+        return KeyWrite(key, "bits", sorted(set(chain.from_iterable(ids.arrays))))
+    return KeyWrite(key, "bytes", data=build_bitmap(ids.arrays, size, use_numpy=use_numpy))
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSummary:
+    """What an import did (or, for a dry run, would do).
+
+    :ivar rows_read: data rows read, valid or not.
+    :ivar rows_imported: valid rows whose chunk is fully written.
+    :ivar rows_rejected: bad rows (each is in ``errors`` while there are at most 20).
+    :ivar keys_written: key writes acknowledged by storage (a key changed by n chunks counts
+        n times).
+    :ivar chunks_written: chunks fully written.
+    :ivar seconds: wall time so far.
+    :ivar position: ``"source:line"`` of the last row of the last chunk fully written: every
+        row up to it is stored (``None`` before the first chunk).
+    :ivar complete: the whole input was read and written.
+    :ivar dry_run: nothing was written (counts are what would have been).
+    :ivar errors: the first 20 rejected rows.
+    :ivar bytes_read: input bytes read (compressed size for ``.gz``), when known.
+    :ivar bytes_total: input size, when known (regular files only).
+    """
+
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_rejected: int = 0
+    keys_written: int = 0
+    chunks_written: int = 0
+    seconds: float = 0.0
+    position: str | None = None
+    complete: bool = False
+    dry_run: bool = False
+    errors: tuple[RowError, ...] = field(default=())
+    bytes_read: int | None = None
+    bytes_total: int | None = None
+
+    @property
+    def rows_per_second(self) -> float:
+        """Rows read per second so far."""
+        return self.rows_read / self.seconds if self.seconds > 0 else 0.0
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left, estimated from the bytes read (``None`` when the size is unknown)."""
+        if not self.bytes_total or not self.bytes_read or self.seconds <= 0:
+            return None
+        left = max(self.bytes_total - self.bytes_read, 0)
+        return self.seconds * left / self.bytes_read
+
+    def with_errors(self, errors: Sequence[RowError]) -> ImportSummary:
+        """Count *errors*, keeping the first :data:`MAX_REPORTED_ERRORS`."""
+        room = MAX_REPORTED_ERRORS - len(self.errors)
+        kept = self.errors + tuple(errors[:room]) if room > 0 else self.errors
+        return replace(self, rows_rejected=self.rows_rejected + len(errors), errors=kept)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (errors as ``{"source", "line", "kind", "message"}``)."""
+        return {
+            "rows_read": self.rows_read,
+            "rows_imported": self.rows_imported,
+            "rows_rejected": self.rows_rejected,
+            "keys_written": self.keys_written,
+            "chunks_written": self.chunks_written,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows_per_second, 1),
+            "position": self.position,
+            "complete": self.complete,
+            "dry_run": self.dry_run,
+            "errors": [
+                {"source": e.source, "line": e.line, "kind": e.kind, "message": e.message}
+                for e in self.errors
+            ],
+        }
+
+    def describe(self) -> str:
+        """A human-readable report, several lines."""
+        verb = "would import" if self.dry_run else "imported"
+        lines = [
+            f"rows read: {self.rows_read:,}, {verb}: {self.rows_imported:,}, "
+            f"rejected: {self.rows_rejected:,}",
+            f"keys {'to write' if self.dry_run else 'written'}: {self.keys_written:,} "
+            f"in {self.chunks_written:,} chunk(s); {self.seconds:.2f} s "
+            f"({self.rows_per_second:,.0f} rows/s)",
+            f"written through: {self.position or 'nothing yet'}"
+            + ("" if self.complete else " (incomplete)"),
+        ]
+        if self.errors:
+            shown = len(self.errors)
+            lines.append(f"first {shown} rejected row(s):" if shown > 1 else "rejected row:")
+            lines.extend(f"  {e}" for e in self.errors)
+        return "\n".join(lines)
