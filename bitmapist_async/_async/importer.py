@@ -102,6 +102,7 @@ class AsyncImporter:
         self._keys_written = 0
         self._chunks_written = 0
         self._position: str | None = None
+        self._chunk_end: str | None = None
         self._bytes_total: int | None = None
         self._complete = False
 
@@ -145,32 +146,35 @@ class AsyncImporter:
             rows.check()
             self._bytes_total = rows.total_bytes()
         self._started = time.perf_counter()
-        aggregator = self._aggregator
-        chunk_rows = self._chunk_rows
-        chunk_end: str | None = None
         blocks = self._blocks(rows)
         try:
             async for block in blocks:
                 self._count(block)
-                rest: ParsedBlock | None = block
-                while rest is not None and len(rest):
-                    room = chunk_rows - aggregator.rows
-                    head, rest = rest.split(room) if len(rest) > room else (rest, None)
-                    aggregator.add(head)
-                    chunk_end = f"{head.source}:{head.line_of(len(head) - 1)}"
-                    if aggregator.rows >= chunk_rows:
-                        await self._write_chunk(chunk_end)
+                await self._add(block)
+                del block  # before the next block is parsed: one block in memory at a time
                 self._report()
                 await AsyncCheckpoint.now()
         finally:
             await blocks.aclose()
-        if aggregator.rows:
-            await self._write_chunk(chunk_end)
+        if self._aggregator.rows:
+            await self._write_chunk()
         self._complete = True
         summary = self.summary()
         if self._on_progress is not None:
             self._on_progress(summary)
         return summary
+
+    async def _add(self, block: ParsedBlock) -> None:
+        """Aggregate *block*, writing each chunk as soon as it is full."""
+        aggregator = self._aggregator
+        rest: ParsedBlock | None = block
+        while rest is not None and len(rest):
+            room = self._chunk_rows - aggregator.rows
+            head, rest = rest.split(room) if len(rest) > room else (rest, None)
+            aggregator.add(head)
+            self._chunk_end = f"{head.source}:{head.line_of(len(head) - 1)}"
+            if aggregator.rows >= self._chunk_rows:
+                await self._write_chunk()
 
     def _count(self, block: ParsedBlock) -> None:
         self._rows_read += block.rows
@@ -215,7 +219,7 @@ class AsyncImporter:
                 yield parse_tuples(batch, "<rows>", first, columns)
                 first += len(batch)
 
-    async def _write_chunk(self, position: str | None) -> None:
+    async def _write_chunk(self) -> None:
         """Write every key of the chunk, in batches of about ``_BATCH_BYTES``."""
         aggregator = self._aggregator
         singles: list[Write] = []
@@ -238,7 +242,7 @@ class AsyncImporter:
         await self._send(singles, dense, sparse)
         self._rows_imported += aggregator.rows
         self._chunks_written += 1
-        self._position = position
+        self._position = self._chunk_end
         aggregator.clear()
         self._report()
 

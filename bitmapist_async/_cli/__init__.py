@@ -14,7 +14,7 @@ from collections.abc import Sequence
 __all__ = ("COMMANDS", "main")
 
 #: Modules (relative to this package) that each register one subcommand.
-COMMANDS: tuple[str, ...] = (".demo",)
+COMMANDS: tuple[str, ...] = (".demo", ".importer")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,73 @@
+"""Bulk import memory stays flat however big the file: measured with tracemalloc in a fresh
+interpreter, for a file of 5 chunks and one of 40 chunks (same ids, same keys per chunk).
+
+What an import holds is one chunk of ids (4 bytes a row) and one block of parsed rows (a
+moment's worth of Python objects for ``block_bytes`` of text), never the file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import redis
+
+from bitmapist_async._reader import DEFAULT_BLOCK_BYTES
+
+ROOT = Path(__file__).resolve().parent.parent
+CHUNK = 10_000
+
+SCRIPT = """
+import asyncio, json, sys, tracemalloc
+from bitmapist_async import Bitmapist, EventLog
+
+async def main(url, path, chunk):
+    async with Bitmapist(url, key_prefix="mem_") as bm:
+        await bm.ping()
+        tracemalloc.start()
+        summary = await bm.import_events(EventLog(path), chunk_rows=chunk)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    print(json.dumps({"peak": peak, "rows": summary.rows_imported,
+                      "chunks": summary.chunks_written}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+def _write_log(path: Path, rows: int) -> Path:
+    """Rows cycling over 5 events, 50,000 ids and 30 days (epoch seconds)."""
+    start = 1_777_593_600  # 2026-05-01T00:00:00Z
+    with open(path, "w") as out:
+        out.write("event,user_id,timestamp\n")
+        for i in range(rows):
+            out.write(f"e{i % 5},{(i * 7919) % 50_000},{start + (i * 6113) % (30 * 86400)}\n")
+    return path
+
+
+def _peak(url: str, path: Path) -> dict[str, int]:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, url, str(path), str(CHUNK)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=110,
+    )
+    result: dict[str, int] = json.loads(done.stdout)
+    return result
+
+
+def test_memory_is_flat_in_the_file_size(
+    redis_url: str, admin: redis.Redis, tmp_path: Path
+) -> None:
+    small = _peak(redis_url, _write_log(tmp_path / "small.csv", 5 * CHUNK))
+    large = _peak(redis_url, _write_log(tmp_path / "large.csv", 40 * CHUNK))
+    assert (small["rows"], small["chunks"]) == (5 * CHUNK, 5)
+    assert (large["rows"], large["chunks"]) == (40 * CHUNK, 40)
+    # 8x the rows, the same peak: only a chunk and one block are ever held
+    assert large["peak"] <= small["peak"] * 1.05 + 64 * 1024
+    # bounded by the block and the chunk: ~40x the block's text plus ~8 bytes per chunk row
+    assert large["peak"] < 40 * DEFAULT_BLOCK_BYTES + 8 * CHUNK
+    assert admin.keys("mem_bitop_*") == []
