@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 #: Benchmark modules, each with ``main(argv) -> str`` printing a markdown table.
-BENCHMARKS = ("bench_ids",)
+BENCHMARKS = ("bench_ids", "bench_import")
 
 
 def run_all() -> None:

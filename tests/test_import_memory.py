@@ -16,7 +16,7 @@ import redis
 from bitmapist_async._reader import DEFAULT_BLOCK_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
-CHUNK = 10_000
+CHUNK = 5_000
 
 SCRIPT = """
 import asyncio, json, sys, tracemalloc
