@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Literal
 
@@ -24,6 +24,7 @@ from ._core.eventlog import (
     parse_csv_block,
     parse_jsonl_block,
 )
+from ._core.fastcsv import ArrayBlock
 
 __all__ = ("DEFAULT_BLOCK_BYTES", "EventLog", "LogFormat")
 
@@ -34,6 +35,9 @@ DEFAULT_BLOCK_BYTES = 1 << 18
 #: ``"csv"``, ``"jsonl"``, or ``"auto"``: from the name (``.csv``, ``.jsonl``, ``.ndjson``,
 #: ``.json``, each optionally ``.gz``), else from the first character (``{`` means JSON lines).
 LogFormat = Literal["auto", "csv", "jsonl"]
+
+#: A fast CSV parser: ``(data lines, first line number, header, source)`` to rows, or ``None``.
+FastParser = Callable[[bytes, int, CsvHeader, str], "ArrayBlock | None"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
@@ -176,11 +180,15 @@ class EventLog:
                 header = first.split(b"\n", 1)[0].decode("utf-8", "replace")
                 CsvHeader.parse(header, self._columns, path)
 
-    def read_blocks(self) -> Iterator[ParsedBlock]:
-        """Parse every file in order, block by block (used by ``import_events``)."""
+    def read_blocks(self, fast: FastParser | None = None) -> Iterator[ParsedBlock | ArrayBlock]:
+        """Parse every file in order, block by block (used by ``import_events``).
+
+        :param fast: tried first on each CSV block; when it declines (``None``), the block is
+            decoded and parsed as text.
+        """
         self._done_bytes = 0
         for path in self._paths:
-            yield from self._read_file(path)
+            yield from self._read_file(path, fast)
 
     def _format_of(self, path: str, first: bytes) -> LogFormat:
         fmt = self._format if self._format != "auto" else _format_from_name(path)
@@ -208,7 +216,7 @@ class EventLog:
             if owned:
                 raw.close()
 
-    def _read_file(self, path: str) -> Iterator[ParsedBlock]:
+    def _read_file(self, path: str, fast: FastParser | None) -> Iterator[ParsedBlock | ArrayBlock]:
         source = "<stdin>" if path == "-" else path
         with self._open(path) as stream:
             counting = self._current
@@ -222,6 +230,13 @@ class EventLog:
                     header = CsvHeader.parse(head.decode("utf-8", "replace"), self._columns, source)
                     line += 1
                     if not chunk:
+                        continue
+                if header is not None and fast is not None:
+                    quick = fast(chunk, line, header, source)
+                    if quick is not None:
+                        line += quick.rows
+                        yield quick
+                        del quick, chunk
                         continue
                 text, bad = _decode(chunk, line, source)
                 if header is not None:

@@ -14,12 +14,20 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Sequence
 from datetime import date, datetime
+from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .._core.bulk import ChunkAggregator, ImportSummary
 from .._core.errors import ClientClosedError, ImportAbortedError
-from .._core.eventlog import MAX_REPORTED_ERRORS, Columns, ParsedBlock, RowError, parse_tuples
+from .._core.eventlog import (
+    MAX_REPORTED_ERRORS,
+    Columns,
+    ParsedBlock,
+    RowError,
+    parse_tuples,
+)
+from .._core.fastcsv import ArrayBlock, parse_csv_fast
 from .._core.options import Write
 from .._pairs import AsyncCheckpoint
 from .._reader import EventLog
@@ -164,10 +172,10 @@ class AsyncImporter:
             self._on_progress(summary)
         return summary
 
-    async def _add(self, block: ParsedBlock) -> None:
+    async def _add(self, block: ParsedBlock | ArrayBlock) -> None:
         """Aggregate *block*, writing each chunk as soon as it is full."""
         aggregator = self._aggregator
-        rest: ParsedBlock | None = block
+        rest: ParsedBlock | ArrayBlock | None = block
         while rest is not None and len(rest):
             room = self._chunk_rows - aggregator.rows
             head, rest = rest.split(room) if len(rest) > room else (rest, None)
@@ -176,7 +184,7 @@ class AsyncImporter:
             if aggregator.rows >= self._chunk_rows:
                 await self._write_chunk()
 
-    def _count(self, block: ParsedBlock) -> None:
+    def _count(self, block: ParsedBlock | ArrayBlock) -> None:
         self._rows_read += block.rows
         if not block.errors:
             return
@@ -196,10 +204,13 @@ class AsyncImporter:
         if self._on_progress is not None:
             self._on_progress(self.summary())
 
-    async def _blocks(self, rows: ImportRows) -> AsyncGenerator[ParsedBlock, None]:
+    async def _blocks(self, rows: ImportRows) -> AsyncGenerator[ParsedBlock | ArrayBlock, None]:
         columns = Columns()
         if isinstance(rows, EventLog):
-            for block in rows.read_blocks():
+            # the numpy parser for CSV, when numpy aggregates the rows
+            uses_numpy = self._aggregator.uses_numpy
+            fast = partial(parse_csv_fast, tz=self._bm.options.tz) if uses_numpy else None
+            for block in rows.read_blocks(fast):
                 yield block
         elif isinstance(rows, AsyncIterable):
             pending: list[Any] = []

@@ -23,6 +23,7 @@ from operator import attrgetter, methodcaller
 from typing import Any, Literal
 
 from .eventlog import MAX_REPORTED_ERRORS, ParsedBlock, RowError
+from .fastcsv import ArrayBlock
 from .options import ClientOptions
 
 __all__ = (
@@ -67,10 +68,15 @@ class KeyWrite:
     data: bytes = b""
 
 
-def build_bitmap(arrays: Sequence[array[int]], size: int, *, use_numpy: bool) -> bytes:
-    """The bitmap (most significant bit first, *size* bytes) with every id of *arrays* set."""
+def _as_numpy(ids: Any) -> Any:
+    return _np.frombuffer(ids, dtype=_np.uint32) if isinstance(ids, array) else ids
+
+
+def build_bitmap(arrays: Sequence[Any], size: int, *, use_numpy: bool) -> bytes:
+    """The bitmap (most significant bit first, *size* bytes) with every id of *arrays*
+    (``array('I')`` or numpy ``uint32`` arrays) set."""
     if use_numpy and _np is not None:
-        ids = _np.concatenate([_np.frombuffer(a, dtype=_np.uint32) for a in arrays])
+        ids = _np.concatenate([_as_numpy(a) for a in arrays])
         out = _np.zeros(size, dtype=_np.uint8)
         _np.bitwise_or.at(out, ids >> 3, (0x80 >> (ids & 7)).astype(_np.uint8))
         return bytes(out.tobytes())
@@ -82,13 +88,21 @@ def build_bitmap(arrays: Sequence[array[int]], size: int, *, use_numpy: bool) ->
     return bytes(buf)
 
 
+#: A group of a chunk: event name, local day ordinal, hour (0 unless hourly), user ids.
+_Group = tuple[str, int, int, Any]
+
+
 class ChunkAggregator:
     """Collects the rows of one chunk and plans its writes.
+
+    Without numpy, ids are appended to an ``array('I')`` per (event, day[, hour]) group. With
+    numpy, each block's rows become two arrays (a packed group key and the ids), sorted by
+    group when the chunk is written: no Python code runs per row.
 
     :param options: the client's options (key prefix, time zone, tracking defaults).
     :param track_hourly: as in ``mark_event`` (``None``: the client's default).
     :param track_unique: as in ``mark_event``.
-    :param use_numpy: build bitmaps with numpy (``None``: when installed).
+    :param use_numpy: use numpy (``None``: when installed).
     """
 
     def __init__(
@@ -102,13 +116,31 @@ class ChunkAggregator:
         self._options = options
         self._hourly, self._unique = options.tracking(track_hourly, track_unique)
         self._numpy = (_np is not None) if use_numpy is None else bool(use_numpy)
+        if self._numpy and _np is None:
+            raise ValueError("use_numpy=True, but numpy is not installed")
         self._groups: dict[tuple[Any, ...], array[int]] = {}
+        self._keys: list[Any] = []
+        self._ids: list[Any] = []
+        self._codes: dict[str, int] = {}
+        self._names: list[str] = []
         self.rows = 0
 
-    def add(self, block: ParsedBlock) -> None:
+    @property
+    def uses_numpy(self) -> bool:
+        return self._numpy
+
+    def add(self, block: ParsedBlock | ArrayBlock) -> None:
         """Add every valid row of *block* to the chunk."""
-        if not block.names:
+        if not len(block):
             return
+        if self._numpy:
+            self._add_arrays(block)
+        else:
+            assert isinstance(block, ParsedBlock)
+            self._add_lists(block)
+        self.rows += len(block)
+
+    def _add_lists(self, block: ParsedBlock) -> None:
         ordinals, hours = self._local_buckets(block.times)
         groups = self._groups
         keys: Iterator[tuple[Any, ...]] = (
@@ -121,9 +153,40 @@ class ChunkAggregator:
                 groups[key].append(uid)
             except KeyError:
                 groups[key] = array("I", (uid,))
-        self.rows += len(block.names)
 
-    def _local_buckets(self, times: list[Any]) -> tuple[list[int], list[int]]:
+    def _code(self, name: str) -> int:
+        code = self._codes.get(name)
+        if code is None:
+            code = self._codes[name] = len(self._names)
+            self._names.append(name)
+        return code
+
+    def _add_arrays(self, block: ParsedBlock | ArrayBlock) -> None:
+        np = _np
+        if isinstance(block, ArrayBlock):
+            remap = np.array([self._code(n) for n in block.names], dtype=np.int64)
+            codes, ordinals, hours, ids = (
+                remap[block.codes],
+                block.ordinals,
+                block.hours,
+                block.uids,
+            )
+        else:
+            day_list, hour_list = self._local_buckets(block.times, hours=True)
+            codes = np.array([self._code(n) for n in block.names], dtype=np.int64)
+            ordinals = np.array(day_list, dtype=np.int64)
+            hours = np.array(hour_list, dtype=np.int64)
+            ids = np.array(block.uids, dtype=np.uint32)
+        # code | day ordinal (< 2**22) | hour (< 2**5): one sortable int64 per row
+        key = (codes << 32) | (ordinals << 5)
+        if self._hourly:
+            key |= hours
+        self._keys.append(key)
+        self._ids.append(ids)
+
+    def _local_buckets(
+        self, times: list[Any], *, hours: bool = False
+    ) -> tuple[list[int], list[int]]:
         """Day ordinals (and hours) of *times* on the client's wall clock."""
         tz = self._options.tz
         try:
@@ -137,17 +200,33 @@ class ChunkAggregator:
         else:
             local = [self._options.local(t) for t in times]
         ordinals = list(map(date.toordinal, local))
-        hours = list(map(_hour, local)) if self._hourly else []
-        return ordinals, hours
+        hour_list = list(map(_hour, local)) if self._hourly or hours else []
+        return ordinals, hour_list
+
+    def _grouped(self) -> Iterator[_Group]:
+        if not self._numpy:
+            for group, ids in self._groups.items():
+                yield group[0], group[1], group[2] if self._hourly else 0, ids
+            return
+        if not self._keys:
+            return
+        np = _np
+        keys = np.concatenate(self._keys)
+        ids = np.concatenate(self._ids)
+        order = np.argsort(keys, kind="stable")
+        keys, ids = keys[order], ids[order]
+        cuts = (np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()
+        for begin, end in zip([0, *cuts], [*cuts, len(keys)], strict=True):
+            key = int(keys[begin])
+            yield self._names[key >> 32], (key >> 5) & 0x7FFFFFF, key & 31, ids[begin:end]
 
     def writes(self) -> Iterator[KeyWrite]:
         """Plan the chunk's writes, one key at a time (bitmaps are built lazily)."""
         by_key: dict[str, _KeyIds] = {}
-        for group, ids in self._groups.items():
-            name, ordinal = group[0], group[1]
+        for name, ordinal, hour, ids in self._grouped():
             day = date.fromordinal(ordinal)
-            when = datetime(day.year, day.month, day.day, group[2] if self._hourly else 0)
-            low, high = min(ids), max(ids)
+            when = datetime(day.year, day.month, day.day, hour)
+            low, high = int(min(ids)), int(max(ids))
             for key, _, _ in self._options.event_writes(
                 name, 0, when, 1, track_hourly=self._hourly, track_unique=self._unique
             ):
@@ -162,6 +241,8 @@ class ChunkAggregator:
     def clear(self) -> None:
         """Forget the chunk (after it is written)."""
         self._groups = {}
+        self._keys = []
+        self._ids = []
         self.rows = 0
 
 
@@ -169,12 +250,12 @@ class ChunkAggregator:
 class _KeyIds:
     """The id arrays of one key in a chunk, with their count and range."""
 
-    arrays: list[array[int]]
+    arrays: list[Any]
     total: int
     low: int
     high: int
 
-    def add(self, ids: array[int], low: int, high: int) -> None:
+    def add(self, ids: Any, low: int, high: int) -> None:
         self.arrays.append(ids)
         self.total += len(ids)
         self.low = min(self.low, low)
@@ -187,7 +268,11 @@ def plan_write(key: str, ids: _KeyIds, *, use_numpy: bool) -> KeyWrite:
         return KeyWrite(key, "bit", (ids.high,))
     size = (ids.high >> 3) + 1
     if size > SPARSE_BYTES_PER_BIT * ids.total or size > MAX_DENSE_BYTES:
-        return KeyWrite(key, "bits", sorted(set(chain.from_iterable(ids.arrays))))
+        if use_numpy:
+            offsets = _np.unique(_np.concatenate([_as_numpy(a) for a in ids.arrays])).tolist()
+        else:
+            offsets = sorted(set(chain.from_iterable(ids.arrays)))
+        return KeyWrite(key, "bits", offsets)
     return KeyWrite(key, "bytes", data=build_bitmap(ids.arrays, size, use_numpy=use_numpy))
 
 

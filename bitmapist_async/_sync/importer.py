@@ -16,12 +16,20 @@ from __future__ import annotations
 import time
 from collections.abc import Generator, Iterable, Callable, Iterable, Sequence
 from datetime import date, datetime
+from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .._core.bulk import ChunkAggregator, ImportSummary
 from .._core.errors import ClientClosedError, ImportAbortedError
-from .._core.eventlog import MAX_REPORTED_ERRORS, Columns, ParsedBlock, RowError, parse_tuples
+from .._core.eventlog import (
+    MAX_REPORTED_ERRORS,
+    Columns,
+    ParsedBlock,
+    RowError,
+    parse_tuples,
+)
+from .._core.fastcsv import ArrayBlock, parse_csv_fast
 from .._core.options import Write
 from .._pairs import Checkpoint
 from .._reader import EventLog
@@ -166,10 +174,10 @@ class Importer:
             self._on_progress(summary)
         return summary
 
-    def _add(self, block: ParsedBlock) -> None:
+    def _add(self, block: ParsedBlock | ArrayBlock) -> None:
         """Aggregate *block*, writing each chunk as soon as it is full."""
         aggregator = self._aggregator
-        rest: ParsedBlock | None = block
+        rest: ParsedBlock | ArrayBlock | None = block
         while rest is not None and len(rest):
             room = self._chunk_rows - aggregator.rows
             head, rest = rest.split(room) if len(rest) > room else (rest, None)
@@ -178,7 +186,7 @@ class Importer:
             if aggregator.rows >= self._chunk_rows:
                 self._write_chunk()
 
-    def _count(self, block: ParsedBlock) -> None:
+    def _count(self, block: ParsedBlock | ArrayBlock) -> None:
         self._rows_read += block.rows
         if not block.errors:
             return
@@ -198,10 +206,13 @@ class Importer:
         if self._on_progress is not None:
             self._on_progress(self.summary())
 
-    def _blocks(self, rows: ImportRows) -> Generator[ParsedBlock, None]:
+    def _blocks(self, rows: ImportRows) -> Generator[ParsedBlock | ArrayBlock, None]:
         columns = Columns()
         if isinstance(rows, EventLog):
-            for block in rows.read_blocks():
+            # the numpy parser for CSV, when numpy aggregates the rows
+            uses_numpy = self._aggregator.uses_numpy
+            fast = partial(parse_csv_fast, tz=self._bm.options.tz) if uses_numpy else None
+            for block in rows.read_blocks(fast):
                 yield block
         elif isinstance(rows, Iterable):
             pending: list[Any] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,8 @@ from bitmapist_async.sync import (
     ImportAbortedError,
     ImportSummary,
 )
+from bitmapist_async._sync import importer
+from bitmapist_async._core.fastcsv import parse_csv_fast
 
 from ..conftest import CommandLog
 from ..eventlogs import LogRow, make_rows, mark_reference, snapshot, write_csv, write_jsonl
@@ -63,6 +65,41 @@ def test_round_trip_files(
     assert summary.position == f"{path}:{700 if kind == 'jsonl' else 701}"
     assert summary.keys_written >= len(snapshot(admin, "imp_"))
     assert admin.keys("imp_bitop_*") == []
+
+
+@pytest.mark.parametrize("form", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("tz", [timezone.utc, timezone(timedelta(hours=-4, minutes=-30))])
+def test_round_trip_through_the_numpy_parser(
+    redis_url: str,
+    admin: redis.Redis,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    form: int,
+    tz: Any,
+) -> None:
+    rows = make_rows(500, seed=30 + form, tz=tz, forms=(form,), max_uid=100_000)
+    lines = ["event,country,user_id,timestamp", *(f"{r.event},fr,{r.uid},{r.text}" for r in rows)]
+    lines.insert(300, "active,fr,-1,2026-05-01T00:00:00Z")  # one block goes the text path
+    path = tmp_path / "log.csv"
+    path.write_text("\n".join(lines) + "\n")
+    mark_reference(redis_url, rows, tz=tz, track_hourly=True)
+    parsed = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        block = parse_csv_fast(*args, **kwargs)
+        parsed.append(block is not None)
+        return block
+
+    monkeypatch.setattr(importer, "parse_csv_fast", spy)
+    with Bitmapist(redis_url, key_prefix="imp_", tz=tz, use_numpy=True) as bm:
+        summary = bm.import_events(
+            EventLog(path, block_bytes=1000), track_hourly=True, chunk_rows=150, max_errors=1
+        )
+    _assert_same_keys(admin)
+    assert summary.rows_imported == 500
+    assert [e.line for e in summary.errors] == [301]
+    assert parsed.count(False) == 1
+    assert parsed.count(True) > 10
 
 
 @pytest.mark.parametrize(("hourly", "unique"), [(True, False), (False, True), (True, True)])
