@@ -45,6 +45,8 @@ SPARSE_BYTES_PER_BIT = 4096
 MAX_DENSE_BYTES = 16 << 20
 
 _MASKS = bytes(0x80 >> i for i in range(8))
+#: Bitmaps up to this size are built through a byte per bit (8 times the memory).
+_PACKBITS_BYTES = 1 << 20
 _tzinfo = attrgetter("tzinfo")
 _hour = attrgetter("hour")
 
@@ -76,9 +78,15 @@ def build_bitmap(arrays: Sequence[Any], size: int, *, use_numpy: bool) -> bytes:
     """The bitmap (most significant bit first, *size* bytes) with every id of *arrays*
     (``array('I')`` or numpy ``uint32`` arrays) set."""
     if use_numpy and _np is not None:
-        ids = _np.concatenate([_as_numpy(a) for a in arrays])
-        out = _np.zeros(size, dtype=_np.uint8)
-        _np.bitwise_or.at(out, ids >> 3, (0x80 >> (ids & 7)).astype(_np.uint8))
+        np = _np
+        ids = np.concatenate([_as_numpy(a) for a in arrays]) if len(arrays) > 1 else arrays[0]
+        if size <= _PACKBITS_BYTES:  # a flag per bit (8x the bitmap), then packbits: fastest
+            flags = np.zeros(size * 8, dtype=np.bool_)
+            flags[_as_numpy(ids)] = True
+            return bytes(np.packbits(flags).tobytes())
+        out = np.zeros(size, dtype=np.uint8)  # no temporary larger than the bitmap
+        ids = _as_numpy(ids)
+        np.bitwise_or.at(out, ids >> 3, (0x80 >> (ids & 7)).astype(np.uint8))
         return bytes(out.tobytes())
     buf = bytearray(size)
     masks = _MASKS
@@ -213,7 +221,7 @@ class ChunkAggregator:
         np = _np
         keys = np.concatenate(self._keys)
         ids = np.concatenate(self._ids)
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # few distinct keys: quicksort is fast, order is irrelevant
         keys, ids = keys[order], ids[order]
         cuts = (np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()
         for begin, end in zip([0, *cuts], [*cuts, len(keys)], strict=True):
@@ -226,7 +234,7 @@ class ChunkAggregator:
         for name, ordinal, hour, ids in self._grouped():
             day = date.fromordinal(ordinal)
             when = datetime(day.year, day.month, day.day, hour)
-            low, high = int(min(ids)), int(max(ids))
+            low, high = (int(ids.min()), int(ids.max())) if self._numpy else (min(ids), max(ids))
             for key, _, _ in self._options.event_writes(
                 name, 0, when, 1, track_hourly=self._hourly, track_unique=self._unique
             ):

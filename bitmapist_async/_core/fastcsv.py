@@ -94,53 +94,57 @@ class ArrayBlock:
         return head, tail
 
 
-def _digits(buf: Any, starts: Any, lengths: Any) -> Any:
-    """The decimal numbers at *starts* (*lengths* digits each), or ``None`` if a byte is not an
-    ASCII digit."""
+def _numbers(buf: Any, starts: Any, ends: Any, most: int) -> Any:
+    """The decimal numbers between *starts* and *ends* (1 to *most* ASCII digits each), or
+    ``None`` if one is empty, too long or has another byte."""
     np = _np
-    value = np.zeros(len(starts), dtype=np.int64)
-    last = len(buf) - 1
-    uniform = int(lengths.min()) == int(lengths.max())
-    for k in range(int(lengths.max())):
-        digit = buf[np.minimum(starts + k, last)].astype(np.int64) - 48
-        if uniform:
-            if ((digit < 0) | (digit > 9)).any():
-                return None
-            value = value * 10 + digit
-        else:
-            active = lengths > k
-            if (((digit < 0) | (digit > 9)) & active).any():
-                return None
-            value = np.where(active, value * 10 + digit, value)
-    return value
+    lengths = ends - starts
+    width = int(lengths.max())
+    if int(lengths.min()) < 1 or width > most:
+        return None
+    index = ends[:, None] + (np.arange(width) - width)[None, :]  # right-aligned
+    digits = buf[np.maximum(index, 0)].astype(np.int64) - 48
+    digits[index < starts[:, None]] = 0
+    if int(digits.min()) < 0 or int(digits.max()) > 9:
+        return None
+    return digits @ (10 ** np.arange(width - 1, -1, -1, dtype=np.int64))
 
 
-def _fixed(buf: Any, starts: Any, offset: int, width: int) -> Any:
-    return _digits(buf, starts + offset, _np.full(len(starts), width))
+# ``YYYY-MM-DDTHH:MM:SS``: where the digits are, and how they make year, month, day, hour,
+# minute and second.
+_ISO_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
+_ISO_FIELDS = ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14))
+_OFFSET_DIGITS = (20, 21, 23, 24)
 
 
-def _is(buf: Any, positions: Any, *chars: str) -> bool:
-    found = buf[positions]
-    ok = found == ord(chars[0])
-    for char in chars[1:]:
-        ok |= found == ord(char)
-    return bool(ok.all())
+def _weights(fields: tuple[tuple[int, int], ...], count: int) -> Any:
+    """A (digits x fields) matrix: ``digits @ weights`` gives each field's value."""
+    table = [[0] * len(fields) for _ in range(count)]
+    for column, (begin, end) in enumerate(fields):
+        for position in range(begin, end):
+            table[position][column] = 10 ** (end - 1 - position)
+    return _np.array(table, dtype=_np.int64)
 
 
-def _timestamps(buf: Any, starts: Any, lengths: Any, tz: tzinfo) -> tuple[Any, Any] | None:
+_ISO_WEIGHTS = None if _np is None else _weights(_ISO_FIELDS, len(_ISO_DIGITS))
+
+
+def _timestamps(buf: Any, starts: Any, ends: Any, tz: tzinfo) -> tuple[Any, Any] | None:
     """Day ordinals and hours on the client's clock, or ``None`` to decline."""
-    length = int(lengths[0])
-    if int(lengths.min()) != length or int(lengths.max()) != length:
+    np = _np
+    lengths = ends - starts
+    length = int(lengths.min())
+    if int(lengths.max()) != length:
         return None
     shift = fixed_offset_minutes(tz)
     if length <= 15:  # epoch seconds or milliseconds: digits only
-        values = _digits(buf, starts, lengths)
+        values = _numbers(buf, starts, ends, 15)
         if values is None or shift is None:
             return None
-        seconds = _np.where(values >= EPOCH_MS_THRESHOLD, values // 1000, values)
+        seconds = np.where(values >= EPOCH_MS_THRESHOLD, values // 1000, values)
         minutes = seconds // 60 + _EPOCH_ORDINAL * 1440 + shift
     elif length in (19, 20, 25):
-        fields = _iso(buf, starts, length)
+        fields = _iso(buf[starts[:, None] + np.arange(length)[None, :]], length)
         if fields is None:
             return None
         ordinal, hour, minute, offset = fields
@@ -157,27 +161,33 @@ def _timestamps(buf: Any, starts: Any, lengths: Any, tz: tzinfo) -> tuple[Any, A
     return ordinals, (minutes % 1440) // 60
 
 
-def _iso(buf: Any, starts: Any, length: int) -> tuple[Any, Any, Any, Any] | None:
-    """Day ordinal, hour, minute and UTC offset in minutes (``None``: no offset) of
-    ``YYYY-MM-DDTHH:MM:SS`` followed by nothing, ``Z`` or ``+HH:MM``; ``None`` to decline."""
+def _is(column: Any, *chars: str) -> bool:
+    ok = column == ord(chars[0])
+    for char in chars[1:]:
+        ok |= column == ord(char)
+    return bool(ok.all())
+
+
+def _iso(text: Any, length: int) -> tuple[Any, Any, Any, Any] | None:
+    """Day ordinal, hour, minute and UTC offset in minutes (``None``: no offset) of rows of
+    ``YYYY-MM-DDTHH:MM:SS`` followed by nothing, ``Z`` or ``+HH:MM`` (*text*: one row of bytes
+    per timestamp); ``None`` to decline."""
     np = _np
-    parts = [_fixed(buf, starts, at, n) for at, n in ((0, 4), (5, 2), (8, 2), (11, 2), (14, 2))]
-    second = _fixed(buf, starts, 17, 2)
-    if any(p is None for p in parts) or second is None:
+    digits = text[:, _ISO_DIGITS].astype(np.int64) - 48
+    if int(digits.min()) < 0 or int(digits.max()) > 9:
         return None
-    year, month, day, hour, minute = parts
     if not (
-        _is(buf, starts + 4, "-")
-        and _is(buf, starts + 7, "-")
-        and _is(buf, starts + 10, "T", " ")
-        and _is(buf, starts + 13, ":")
-        and _is(buf, starts + 16, ":")
+        _is(text[:, 4], "-")
+        and _is(text[:, 7], "-")
+        and _is(text[:, 10], "T", " ")
+        and _is(text[:, 13], ":")
+        and _is(text[:, 16], ":")
     ):
         return None
+    year, month, day, hour, minute, second = (digits @ _ISO_WEIGHTS).T
     low = min(int(year.min()), int(month.min()), int(day.min()))
-    if low < 1 or (month > 12).any() or (hour > 23).any() or (minute > 59).any():
-        return None
-    if (second > 59).any():
+    high = (int(month.max()), int(hour.max()), int(minute.max()), int(second.max()))
+    if low < 1 or high[0] > 12 or high[1] > 23 or high[2] > 59 or high[3] > 59:
         return None
     first = ((year - 1970) * 12 + (month - 1)).astype("M8[M]")
     days_in_month = ((first + 1).astype("M8[D]") - first.astype("M8[D]")).astype(np.int64)
@@ -187,19 +197,17 @@ def _iso(buf: Any, starts: Any, length: int) -> tuple[Any, Any, Any, Any] | None
     if length == 19:
         return ordinal, hour, minute, None
     if length == 20:
-        return (ordinal, hour, minute, 0) if _is(buf, starts + 19, "Z") else None
-    off_hours = _fixed(buf, starts, 20, 2)
-    off_minutes = _fixed(buf, starts, 23, 2)
-    if (
-        off_hours is None
-        or off_minutes is None
-        or not _is(buf, starts + 19, "+", "-")
-        or not _is(buf, starts + 22, ":")
-        or (off_hours > 23).any()
-        or (off_minutes > 59).any()
-    ):
+        return (ordinal, hour, minute, 0) if _is(text[:, 19], "Z") else None
+    offset = text[:, _OFFSET_DIGITS].astype(np.int64) - 48
+    if int(offset.min()) < 0 or int(offset.max()) > 9:
         return None
-    sign = np.where(buf[starts + 19] == ord("-"), -1, 1)
+    if not (_is(text[:, 19], "+", "-") and _is(text[:, 22], ":")):
+        return None
+    off_hours = offset[:, 0] * 10 + offset[:, 1]
+    off_minutes = offset[:, 2] * 10 + offset[:, 3]
+    if int(off_hours.max()) > 23 or int(off_minutes.max()) > 59:
+        return None
+    sign = np.where(text[:, 19] == ord("-"), -1, 1)
     return ordinal, hour, minute, sign * (off_hours * 60 + off_minutes)
 
 
@@ -261,15 +269,10 @@ def parse_csv_fast(
         end = ends if index == width - 1 else commas[:, index]
         return begin, end
 
-    begin, end = column(header.user_id)
-    lengths = end - begin
-    if int(lengths.min()) < 1 or int(lengths.max()) > 10:
-        return None
-    uids = _digits(buf, begin, lengths)
+    uids = _numbers(buf, *column(header.user_id), 10)
     if uids is None or int(uids.max()) >= MAX_UID:
         return None
-    begin, end = column(header.timestamp)
-    when = _timestamps(buf, begin, end - begin, tz)
+    when = _timestamps(buf, *column(header.timestamp), tz)
     if when is None:
         return None
     named = _names(data, buf, *column(header.event))

@@ -210,13 +210,20 @@ def test_numpy_csv_parser_matches_the_text_path(block: tuple[str, str], tz: tzin
 
 
 def _uncovered(text: str) -> bool:
-    """Valid shapes the numpy parser leaves to the text path: blank lines, timestamps of
-    several lengths in one block (epoch seconds before 2001 and after), non-ASCII text."""
+    """Valid shapes the numpy parser leaves to the text path: blank lines, ids that ``int()``
+    takes but are not 1 to 10 plain digits ("+1"), timestamps of several lengths in one block
+    (epoch seconds before 2001 and after) or of other shapes (fractions), non-ASCII text."""
     lines = text.splitlines()
-    if not all(lines):
+    if not all(lines) or not text.isascii():
         return True
+    ids = [line.split(",")[2] for line in lines]
     stamps = [line.split(",")[3] for line in lines]
-    return len({len(s) for s in stamps}) > 1 or not text.isascii()
+    shapes = {len(s) if not s.isdigit() else "epoch" for s in stamps}
+    return (
+        not all(i.isdigit() and len(i) <= 10 for i in ids)
+        or len({len(s) for s in stamps}) > 1
+        or not shapes <= {19, 20, 25, "epoch"}
+    )
 
 
 def test_numpy_parser_accepts_the_common_shapes() -> None:
