@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from array import array
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from bitmapist_async._core.bulk import (
     ChunkAggregator,
     ImportSummary,
     KeyWrite,
+    build_bitmap,
 )
 from bitmapist_async._core.eventlog import (
     Columns,
@@ -393,3 +395,17 @@ def test_summary() -> None:
     }
     assert "f:19: bad 19" in summary.describe()
     assert ImportSummary().eta_seconds() is None
+
+
+@pytest.mark.parametrize("top", [7, 1000, 8 * (1 << 20) + 5])  # the last: no packbits
+def test_bitmap_builders_agree(top: int) -> None:
+    ids = [array("I", [0, top, 3]), array("I", [top // 2, 3])]
+    size = (top >> 3) + 1
+    python = build_bitmap(ids, size, use_numpy=False)
+    assert build_bitmap(ids, size, use_numpy=True) == python
+    assert (
+        build_bitmap([np.array([0, 3, top // 2, top], dtype=np.uint32)], size, use_numpy=True)
+        == python
+    )
+    assert len(python) == size
+    assert python[0] & 0x90 == 0x90  # ids 0 and 3
