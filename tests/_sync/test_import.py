@@ -145,6 +145,24 @@ def test_several_files_and_column_names(
     assert summary.bytes_read == summary.bytes_total
 
 
+def test_quoted_fields_spanning_lines_and_blocks(
+    redis_url: str, admin: redis.Redis, tmp_path: Path
+) -> None:
+    rows = make_rows(120, seed=19)
+    lines = ["event,note,user_id,timestamp\r"]
+    for index, row in enumerate(rows):
+        note = '"two\nlines, ""quoted"""' if index % 3 else "plain"
+        lines.append(f'"{row.event}",{note},{row.uid},{row.text}\r')
+    path = tmp_path / "quoted.csv"
+    path.write_text("\n".join(lines) + "\n")
+    mark_reference(redis_url, rows)
+    summary = _import(redis_url, EventLog(path, block_bytes=50), chunk_rows=25)
+    _assert_same_keys(admin)
+    assert (summary.rows_read, summary.rows_imported, summary.rows_rejected) == (120, 120, 0)
+    # the last record starts on line 200: the header, then 119 records of which 79 take 2 lines
+    assert summary.position == f"{path}:200"
+
+
 def test_round_trip_tuples(redis_url: str, admin: redis.Redis) -> None:
     rows = make_rows(500, seed=8)
     rows.append(LogRow("signup", 77, datetime(2026, 3, 8, 2, 30), ""))  # naive: client's tz
