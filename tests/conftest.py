@@ -146,7 +146,7 @@ def _monitor(url: str, log: CommandLog, ready: threading.Event) -> None:
 
 
 _MONITOR_LINE = re.compile(r"[\d.]+ \[\d+ (?P<client>[^\]]*)\] (?P<args>.*)\Z", re.S)
-_MONITOR_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
+_MONITOR_ARG = re.compile(r'"((?:[^"\\]+|\\.)*)"')
 
 
 def _parse_monitor_line(line: str) -> tuple[str, list[str]] | None:

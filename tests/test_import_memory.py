@@ -38,12 +38,13 @@ asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]),
 
 
 def _write_log(path: Path, rows: int) -> Path:
-    """Rows cycling over 5 events, 50,000 ids and 30 days (epoch seconds)."""
+    """Rows cycling over 5 events, 2,000 ids and 3 days (epoch seconds): every chunk writes
+    the same few small keys (the session's MONITOR records every command)."""
     start = 1_777_593_600  # 2026-05-01T00:00:00Z
     with open(path, "w") as out:
         out.write("event,user_id,timestamp\n")
         for i in range(rows):
-            out.write(f"e{i % 5},{(i * 7919) % 50_000},{start + (i * 6113) % (30 * 86400)}\n")
+            out.write(f"e{i % 5},{(i * 7919) % 2_000},{start + (i * 6113) % (3 * 86400)}\n")
     return path
 
 
