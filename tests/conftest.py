@@ -171,10 +171,12 @@ def redis_target() -> Iterator[RedisTarget]:
         thread.start()
         ready.wait(30)
     yield target
-    if _LOG is not None:
-        _VIOLATIONS.extend(_grammar_violations(target.url, _LOG))
-    if target.cleanup is not None:
-        target.cleanup()
+    try:
+        if _LOG is not None:
+            _VIOLATIONS.extend(_grammar_violations(target.url, _LOG))
+    finally:  # stop the server even when the grammar check fails
+        if target.cleanup is not None:
+            target.cleanup()
 
 
 @pytest.fixture(scope="session")
