@@ -12,6 +12,7 @@ BENCHMARKS = (
     "bench_marks",
     "bench_cluster",
     "bench_memory",
+    "bench_import",
 )
 
 

@@ -33,15 +33,19 @@ from ._async.events import YearEvents as YearEvents
 from ._async.redis_storage import RedisStorage as RedisStorage
 from ._async.sharded_storage import ShardedStorage as ShardedStorage
 from ._async.storage import AsyncStorage as Storage
+from ._core.bulk import ImportSummary as ImportSummary
 from ._core.cohort import CohortQuery as CohortQuery
 from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
+from ._core.errors import ImportAbortedError as ImportAbortedError
 from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import WriteFailedError as WriteFailedError
+from ._core.eventlog import RowError as RowError
 from ._core.write_options import WriteOptions as WriteOptions
+from ._reader import EventLog as EventLog
 
 __version__ = "0.1.0"
 
@@ -61,14 +65,18 @@ __all__ = (
     "DayEvents",
     "EmbeddedStorage",
     "EmbeddedStorageError",
+    "EventLog",
     "Expression",
     "HourEvents",
+    "ImportAbortedError",
+    "ImportSummary",
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
     "ShardLayoutError",
     "ShardedStorage",
     "RejectedWritesError",
+    "RowError",
     "Storage",
     "UniqueEvents",
     "WeekEvents",

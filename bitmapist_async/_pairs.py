@@ -14,6 +14,7 @@ the two sides really differ, written by hand once each.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -26,10 +27,12 @@ from ._direct import WriteBatch as WriteBatch
 
 __all__ = (
     "AsyncBlockingRunner",
+    "AsyncCheckpoint",
     "AsyncExpressionMixin",
     "AsyncWriteBatch",
     "AsyncWriter",
     "BlockingRunner",
+    "Checkpoint",
     "ExpressionMixin",
     "WriteBatch",
     "Writer",
@@ -81,3 +84,20 @@ class BlockingRunner:
 
     def run(self, fn: Callable[..., _T], *args: Any) -> _T:
         return fn(*args)
+
+
+class AsyncCheckpoint:
+    """A point in a long CPU-bound loop (bulk import) where other tasks may run and a
+    cancellation can arrive."""
+
+    @staticmethod
+    async def now() -> None:
+        await asyncio.sleep(0)
+
+
+class Checkpoint:
+    """Sync code has no other tasks to let run."""
+
+    @staticmethod
+    def now() -> None:
+        return None

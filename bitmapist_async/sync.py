@@ -16,15 +16,19 @@ Example::
 from __future__ import annotations
 
 from . import __version__ as __version__
+from ._core.bulk import ImportSummary as ImportSummary
 from ._core.cohort import CohortQuery as CohortQuery
 from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
+from ._core.errors import ImportAbortedError as ImportAbortedError
 from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import WriteFailedError as WriteFailedError
+from ._core.eventlog import RowError as RowError
 from ._core.write_options import WriteOptions as WriteOptions
+from ._reader import EventLog as EventLog
 from ._sync.client import DEFAULT_REDIS_URL as DEFAULT_REDIS_URL
 from ._sync.client import DEFAULT_URL as DEFAULT_URL
 from ._sync.client import Bitmapist as Bitmapist
@@ -62,14 +66,18 @@ __all__ = (
     "DayEvents",
     "EmbeddedStorage",
     "EmbeddedStorageError",
+    "EventLog",
     "Expression",
     "HourEvents",
+    "ImportAbortedError",
+    "ImportSummary",
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
     "ShardLayoutError",
     "ShardedStorage",
     "RejectedWritesError",
+    "RowError",
     "Storage",
     "UniqueEvents",
     "WeekEvents",

@@ -219,6 +219,21 @@ class ShardedStorage:
         )
         await self._run([*prelude, *commands])
 
+    async def merge_bits(
+        self, merges: Sequence[tuple[str, Sequence[int]]], *, temp_prefix: str, unmark: bool = False
+    ) -> None:
+        """Like :meth:`merge_bitmaps`, from offsets (each key's offsets become its logical
+        bitmap; ids far from 0 make that bitmap large, so import such keys in smaller chunks)."""
+        converted: list[tuple[str, bytes]] = []
+        for key, offsets in merges:
+            if not offsets:
+                continue
+            data = bytearray(max(offsets) // 8 + 1)
+            for offset in offsets:
+                data[offset >> 3] |= 0x80 >> (offset & 7)
+            converted.append((key, bytes(data)))
+        await self.merge_bitmaps(converted, temp_prefix=temp_prefix, unmark=unmark)
+
     async def _plan(self, steps: Sequence[BitOpStep], queries: Sequence[Query]) -> ReadPlan:
         needs = read_needs(steps, queries)
         index = await self.shards() if needs.index else None

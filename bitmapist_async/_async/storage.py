@@ -38,6 +38,12 @@ class AsyncStorage(Protocol):
         :param temp_prefix: where a backend may put short-lived scratch keys (they carry a TTL).
         """
 
+    async def merge_bits(
+        self, merges: Sequence[tuple[str, Sequence[int]]], *, temp_prefix: str, unmark: bool = False
+    ) -> None:
+        """Like :meth:`merge_bitmaps` for sparse bitmaps given as bit offsets: each key is
+        either untouched or gets every offset set (or with *unmark* cleared), atomically."""
+
     async def evaluate(
         self, steps: Sequence[BitOpStep], queries: Sequence[Query]
     ) -> list[QueryResult]:

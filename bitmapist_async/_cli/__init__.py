@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     ".migrate",
     ".export",
     ".import_store",
+    ".importer",
 )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = (
     "BitmapistError",
     "ClientClosedError",
     "ShardLayoutError",
     "RejectedWritesError",
     "EmbeddedStorageError",
+    "ImportAbortedError",
     "WriteFailedError",
 )
 
@@ -61,3 +64,16 @@ class EmbeddedStorageError(BitmapistError):
 
     The SQLite error, when there is one, is kept as ``__cause__``.
     """
+
+
+class ImportAbortedError(BitmapistError, ValueError):
+    """An import met more bad rows than ``max_errors`` allows and stopped.
+
+    Chunks written before the row that tipped it over stay written; the rows of the chunk in
+    progress are not written. ``summary`` (an ``ImportSummary``) says how far it got and lists
+    the first bad rows.
+    """
+
+    def __init__(self, message: str, summary: Any) -> None:
+        super().__init__(message)
+        self.summary = summary

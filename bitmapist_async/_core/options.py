@@ -90,6 +90,17 @@ class ClientOptions:
         """Attach :attr:`tz` to a wall-clock datetime."""
         return local.replace(tzinfo=self.tz)
 
+    def tracking(self, track_hourly: bool | None, track_unique: bool | None) -> tuple[bool, bool]:
+        """Whether hour and unique bitmaps are marked, given per-call overrides (``None``: the
+        client's default)."""
+        hourly = (
+            self.track_hourly if track_hourly is None else _check_flag("track_hourly", track_hourly)
+        )
+        unique = (
+            self.track_unique if track_unique is None else _check_flag("track_unique", track_unique)
+        )
+        return hourly, unique
+
     def event_writes(
         self,
         event_name: object,
@@ -103,12 +114,7 @@ class ClientOptions:
         """The SETBITs of one ``mark_event``/``unmark_event`` call (validated)."""
         name = check_name(event_name)
         offset = check_uid(uid)
-        hourly = (
-            self.track_hourly if track_hourly is None else _check_flag("track_hourly", track_hourly)
-        )
-        unique = (
-            self.track_unique if track_unique is None else _check_flag("track_unique", track_unique)
-        )
+        hourly, unique = self.tracking(track_hourly, track_unique)
         if now is None:
             month, week, day, hour = self._now_suffixes()
         else:

@@ -12,6 +12,7 @@ from typing import Any
 import redis as redis_api
 from redis.cluster import RedisCluster
 
+from .._core.bulk import ImportSummary
 from .._core.cohort import CohortQuery, CohortTable, Retention, TimeGroup
 from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
@@ -21,6 +22,7 @@ from .._core.write_options import WriteOptions
 from .._pairs import WriteBatch, Writer
 from . import cohort as _cohort
 from . import events as _events
+from . import importer as _importer
 from .embedded_storage import EmbeddedStorage
 from .redis_storage import RedisStorage
 from .sharded_storage import open_sharded_storage
@@ -274,6 +276,57 @@ class Bitmapist:
     def unmark_unique(self, event_name: str, uid: int) -> None:
         """Clear *uid* in the dateless bitmap of *event_name*."""
         self._writer.write(self._options.unique_writes(event_name, uid, 0))
+
+    # -- bulk import -----------------------------------------------------------------------
+
+    def import_events(
+        self,
+        rows: _importer.ImportRows,
+        *,
+        track_hourly: bool | None = None,
+        track_unique: bool | None = None,
+        unmark: bool = False,
+        max_errors: int | None = 0,
+        dry_run: bool = False,
+        chunk_rows: int = _importer.DEFAULT_CHUNK_ROWS,
+        on_progress: _importer.ProgressCallback | None = None,
+    ) -> ImportSummary:
+        """Mark (or with *unmark* clear) many events at once, far faster than one
+        :meth:`mark_event` per row; the keys end up exactly as those calls would leave them.
+
+        :param rows: an :class:`~bitmapist_async.EventLog` (CSV or JSON-lines files), or an
+            iterable or async iterable of ``(event name, user id, datetime or date)`` tuples.
+        :param track_hourly: as in :meth:`mark_event` (``None``: the client's default).
+        :param track_unique: as in :meth:`mark_event`.
+        :param unmark: clear the bits instead, as :meth:`unmark_event` does.
+        :param max_errors: bad rows tolerated (counted and listed in the summary) before
+            :class:`~bitmapist_async.ImportAbortedError`; ``None``: no limit.
+        :param dry_run: read and validate only; write nothing.
+        :param chunk_rows: valid rows aggregated in memory (about 4 bytes each) per chunk.
+        :param on_progress: called with the :class:`~bitmapist_async.ImportSummary` so far
+            after each block read and each chunk written.
+        :return: what was done: rows read, imported, rejected, keys written, seconds.
+        :raises TypeError: a parameter of the wrong type (before any I/O).
+        :raises ValueError: an out-of-range parameter, or a CSV header without a needed column
+            (before anything is written).
+        :raises ImportAbortedError: more than *max_errors* bad rows.
+
+        Example::
+
+            summary = bm.import_events(EventLog("events.csv.gz"), max_errors=100)
+            summary = bm.import_events([("signup", 7, datetime(2026, 11, 3))])
+        """
+        importer = _importer.Importer(
+            self,
+            track_hourly=track_hourly,
+            track_unique=track_unique,
+            unmark=unmark,
+            max_errors=max_errors,
+            dry_run=dry_run,
+            chunk_rows=chunk_rows,
+            on_progress=on_progress,
+        )
+        return importer.run(rows)
 
     # -- queries over many expressions -----------------------------------------------------
 

@@ -18,6 +18,8 @@ import dataclasses
 import os
 from collections.abc import Sequence
 
+from pyroaring import BitMap
+
 from .._core.bitstrings import BitString
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
@@ -90,6 +92,22 @@ class EmbeddedStorage:
         if not merges:
             return
         self._runner.run(self._merge, list(merges), unmark)
+
+    def merge_bits(
+        self, merges: Sequence[tuple[str, Sequence[int]]], *, temp_prefix: str, unmark: bool = False
+    ) -> None:
+        # Like merge_bitmaps (one transaction, no scratch keys), from offsets: a merged key grows
+        # to the byte of its highest offset, as Redis's SETBIT + BITOP make it.
+        if not merges:
+            return
+        converted = [
+            (key, BitString(BitMap(list(offsets)), max(offsets) // 8 + 1) if offsets else None)
+            for key, offsets in merges
+        ]
+        self._runner.run(self._store_merge, converted, unmark)
+
+    def _store_merge(self, merges: list[tuple[str, BitString | None]], unmark: bool) -> None:
+        self._store.merge(merges, unmark=unmark)
 
     def _evaluate(
         self, steps: list[BitOpStep], queries: list[Query], persist_ttl: int | None

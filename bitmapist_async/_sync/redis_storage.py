@@ -282,22 +282,54 @@ class RedisStorage:
     ) -> None:
         if not merges:
             return
-        token = secrets.token_hex(8)
+        # One scratch key serves the whole pipeline: SET replaces it (and drops its TTL, which
+        # EXPIRE puts back at once), BITOP merges it, one DEL removes it at the end.
+        scratch = f"{temp_prefix}merge_{secrets.token_hex(8)}"
+        common = f"{scratch}_and"
         with self._client.pipeline(transaction=False) as pipe:
-            for index, (key, data) in enumerate(merges):
-                scratch = f"{temp_prefix}merge_{token}_{index}"
+            for key, data in merges:
                 pipe.set(scratch, data)
                 pipe.expire(scratch, self._ttl)
                 if unmark:
-                    common = f"{scratch}_and"
                     pipe.bitop("AND", common, key, scratch)
                     pipe.expire(common, self._ttl)
                     pipe.bitop("XOR", key, key, common)
-                    pipe.delete(scratch, common)
                 else:
                     pipe.bitop("OR", key, key, scratch)
-                    pipe.delete(scratch)
+            pipe.delete(scratch, common)
             pipe.execute()
+
+    def merge_bits(
+        self, merges: Sequence[tuple[str, Sequence[int]]], *, temp_prefix: str, unmark: bool = False
+    ) -> None:
+        if not merges:
+            return
+        token = secrets.token_hex(8)
+        with self._client.pipeline(transaction=False) as pipe:
+            for index, (key, offsets) in enumerate(merges):
+                if not offsets:
+                    continue
+                scratch = f"{temp_prefix}merge_{token}_{index}"
+                # The TTL goes on right after the first bit: only a pipeline cut between these
+                # two commands can leave a scratch key without one.
+                pipe.setbit(scratch, offsets[0], 1)
+                pipe.expire(scratch, self._ttl)
+                for offset in offsets[1:]:
+                    pipe.setbit(scratch, offset, 1)
+                self._merge_scratch(pipe, key, scratch, unmark)
+            pipe.execute()
+
+    def _merge_scratch(self, pipe: Any, key: str, scratch: str, unmark: bool) -> None:
+        """Queue the one command that changes *key* (``BITOP``), then drop the scratch key."""
+        if unmark:
+            common = f"{scratch}_and"
+            pipe.bitop("AND", common, key, scratch)
+            pipe.expire(common, self._ttl)
+            pipe.bitop("XOR", key, key, common)
+            pipe.delete(scratch, common)
+        else:
+            pipe.bitop("OR", key, key, scratch)
+            pipe.delete(scratch)
 
     def evaluate(
         self, steps: Sequence[BitOpStep], queries: Sequence[Query]

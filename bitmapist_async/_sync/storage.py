@@ -40,6 +40,12 @@ class Storage(Protocol):
         :param temp_prefix: where a backend may put short-lived scratch keys (they carry a TTL).
         """
 
+    def merge_bits(
+        self, merges: Sequence[tuple[str, Sequence[int]]], *, temp_prefix: str, unmark: bool = False
+    ) -> None:
+        """Like :meth:`merge_bitmaps` for sparse bitmaps given as bit offsets: each key is
+        either untouched or gets every offset set (or with *unmark* cleared), atomically."""
+
     def evaluate(
         self, steps: Sequence[BitOpStep], queries: Sequence[Query]
     ) -> list[QueryResult]:
