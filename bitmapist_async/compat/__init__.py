@@ -42,6 +42,7 @@ from ._systems import SYSTEMS as SYSTEMS
 from ._systems import System as _System
 from ._systems import bitmapist_for as _bitmapist_for
 from ._systems import get_redis as get_redis
+from ._systems import legacy_errors as _legacy_errors
 from ._systems import reader_for as _reader_for
 from ._systems import runtime_bitop_keys as _runtime_bitop_keys
 from ._systems import setup_redis as setup_redis
@@ -153,10 +154,11 @@ def _mark(
             client.setbit(key, offset, bit)
         return
     bm = _bitmapist_for(client)
-    if value:
-        bm.mark_event(event_name, uuid, when, track_hourly=hourly, track_unique=unique)
-    else:
-        bm.unmark_event(event_name, uuid, when, track_hourly=hourly, track_unique=unique)
+    with _legacy_errors():
+        if value:
+            bm.mark_event(event_name, uuid, when, track_hourly=hourly, track_unique=unique)
+        else:
+            bm.unmark_event(event_name, uuid, when, track_hourly=hourly, track_unique=unique)
 
 
 def mark_unique(event_name: str, uuid: int, system: _System = "default") -> None:
@@ -182,9 +184,11 @@ def _mark_unique(event_name: str, uuid: int, system: _System, value: int) -> Non
         for key, offset, bit in _OPTIONS.unique_writes(event_name, uuid, value):
             client.setbit(key, offset, bit)
     elif value:
-        _bitmapist_for(client).mark_unique(event_name, uuid)
+        with _legacy_errors():
+            _bitmapist_for(client).mark_unique(event_name, uuid)
     else:
-        _bitmapist_for(client).unmark_unique(event_name, uuid)
+        with _legacy_errors():
+            _bitmapist_for(client).unmark_unique(event_name, uuid)
 
 
 # -- keyspace ----------------------------------------------------------------------------------

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timezone
 from typing import Any, TypeAlias
 
 import redis
 from redis.client import Pipeline
 
+from .._core.errors import WriteFailedError
 from .._core.options import ClientOptions
+from .._core.write_options import WriteOptions
 from .._sync.client import Bitmapist
 from .._sync.redis_storage import redis_connect_kwargs
 
@@ -117,6 +119,23 @@ def get_redis(system: System = "default") -> redis.Redis:
     )
 
 
+#: bitmapist raised ``redis.ConnectionError`` at once when Redis was down; the compat clients
+#: retry a failed write for a second (a reconnect), not the sync client's default 30 s.
+WRITE_OPTIONS = WriteOptions(retry_deadline=1.0, attempt_timeout=5.0)
+
+
+@contextlib.contextmanager
+def legacy_errors() -> Iterator[None]:
+    """Raise a failed write's cause (``redis.ConnectionError``, ...), as bitmapist did, instead
+    of :class:`~bitmapist_async.WriteFailedError`."""
+    try:
+        yield
+    except WriteFailedError as exc:
+        if isinstance(exc.__cause__, Exception):
+            raise exc.__cause__ from exc
+        raise
+
+
 def bitmapist_for(system: System) -> Bitmapist:
     """The sync client doing *system*'s I/O (one per Redis client, created without I/O).
 
@@ -130,7 +149,9 @@ def bitmapist_for(system: System) -> Bitmapist:
     if isinstance(cached, Bitmapist):
         return cached
     target = redis.Redis(connection_pool=client.connection_pool) if pipeline else client
-    bm = Bitmapist(target, key_prefix=OPTIONS.key_prefix, bitop_ttl=BITOP_TTL)
+    bm = Bitmapist(
+        target, key_prefix=OPTIONS.key_prefix, bitop_ttl=BITOP_TTL, write_options=WRITE_OPTIONS
+    )
     with contextlib.suppress(AttributeError):  # a client class with __slots__: no cache
         setattr(owner, _CACHE_ATTRIBUTE, bm)
     return bm
