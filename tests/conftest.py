@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ import redis
 
 from .cluster import RedisClusterProcess, redis_cli_binary
 from .grammar import violation
+from .legacy import legacy_python, run_legacy
 from .servers import RedisProcess, redis_server_binary
 
 
@@ -331,3 +333,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_line("\n".join(lines), red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# -- bitmapist 3.119, the baseline ---------------------------------------------------------------
+
+#: Runs a bitmapist 3.119 script against the suite's private Redis and returns its ``result``.
+LegacyRunner = Callable[[str], Any]
+
+
+@pytest.fixture(scope="session")
+def legacy_python_path() -> Path:
+    """A Python with bitmapist 3.119 (its own venv under ``.bench/``)."""
+    python = legacy_python()
+    if python is None:
+        pytest.skip("bitmapist 3.119 could not be installed in .bench/ (no package registry?)")
+    return python
+
+
+@pytest.fixture
+def legacy(
+    legacy_python_path: Path,
+    command_log: CommandLog,
+    admin: redis.Redis,
+    redis_target: RedisTarget,
+) -> LegacyRunner:
+    """Run a bitmapist 3.119 script; its commands (MULTI/EXEC) are left out of the grammar
+    check."""
+    port = redis_target.require_private().port
+
+    def run(script: str) -> Any:
+        with command_log.exempted(admin):
+            return run_legacy(legacy_python_path, port, script)
+
+    return run

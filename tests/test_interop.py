@@ -2,49 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
-
-import pytest
-import redis
 
 from bitmapist_async.sync import Bitmapist
 
-from .conftest import CommandLog, RedisTarget
-from .legacy import legacy_python, run_legacy
+from .conftest import LegacyRunner
 
 WHEN = datetime(2026, 11, 28, 13, 30, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def legacy_python_path() -> Path:
-    python = legacy_python()
-    if python is None:
-        pytest.skip("bitmapist 3.119 could not be installed in .bench/ (no package registry?)")
-    return python
-
-
-LegacyRunner = Callable[[str], Any]
-
-
-@pytest.fixture
-def legacy(
-    legacy_python_path: Path,
-    command_log: CommandLog,
-    admin: redis.Redis,
-    redis_target: RedisTarget,
-) -> LegacyRunner:
-    """Run a bitmapist 3.119 script; its commands (MULTI/EXEC) are left out of the grammar
-    check."""
-    port = redis_target.require_private().port
-
-    def run(script: str) -> Any:
-        with command_log.exempted(admin):
-            return run_legacy(legacy_python_path, port, script)
-
-    return run
 
 
 def test_bitmapist_reads_our_marks(redis_url: str, legacy: LegacyRunner) -> None:

@@ -11,16 +11,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
 import bitmapist_async.compat as compat
-
-from ..conftest import CommandLog, RedisTarget
-from ..legacy import legacy_python, run_legacy
 
 Runner = Callable[[str], Any]
 
@@ -129,30 +125,6 @@ mark_event("b", 2, now=when)
 a, b = MonthEvents("a", 2026, 11), MonthEvents("b", 2026, 11)
 result = {"a-not-b": list(a & ~b), "not-b": list(~b)}
 """
-
-
-@pytest.fixture(scope="module")
-def legacy_python_path() -> Path:
-    python = legacy_python()
-    if python is None:
-        pytest.skip("bitmapist 3.119 could not be installed in .bench/ (no package registry?)")
-    return python
-
-
-@pytest.fixture
-def legacy(
-    legacy_python_path: Path,
-    command_log: CommandLog,
-    admin: redis.Redis,
-    redis_target: RedisTarget,
-) -> Runner:
-    port = redis_target.require_private().port
-
-    def run(script: str) -> Any:
-        with command_log.exempted(admin):
-            return run_legacy(legacy_python_path, port, script)
-
-    return run
 
 
 @pytest.fixture

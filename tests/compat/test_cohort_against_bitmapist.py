@@ -23,7 +23,7 @@ from bitmapist_async.sync import Bitmapist
 
 from ..cohort_data import synthetic_marks, when
 from ..conftest import CommandLog, RedisTarget
-from ..legacy import legacy_python, run_legacy
+from ..legacy import run_legacy
 
 FIRST_DAY = date(2025, 9, 20)  # data up to 2026-04: months and the 2025/2026 ISO week turn
 
@@ -129,14 +129,6 @@ result = [
 ]
 """
 )
-
-
-@pytest.fixture(scope="module")
-def legacy_python_path() -> Path:
-    python = legacy_python()
-    if python is None:
-        pytest.skip("bitmapist 3.119 could not be installed in .bench/ (no package registry?)")
-    return python
 
 
 @pytest.fixture
