@@ -25,6 +25,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from .._core.decode import decode_ids
 from .._core.errors import ShardLayoutError
+from .._core.keyglob import glob_match, key_bytes
 from .._core.options import ClientOptions, Write
 from .._core.plan import BitOpStep, Query
 from .._core.shard_plan import (
@@ -37,7 +38,7 @@ from .._core.shard_plan import (
     read_needs,
     write_probe,
 )
-from .._core.shards import ShardLayout, glob_regex
+from .._core.shards import ShardLayout
 from .._core.url import cluster_node_url, redact_url
 from .redis_storage import RedisStorage, redis_connect_kwargs
 from .storage import AsyncStorage, QueryResult
@@ -264,12 +265,12 @@ class ShardedStorage:
 
     async def scan(self, pattern: str) -> list[str]:
         physical = self._layout.scan_pattern(pattern)
-        regex = glob_regex(pattern)
+        wanted = key_bytes(pattern)
         found: set[str] = set()
         async for raw in self._connection().scan_iter(match=physical, count=_SCAN_COUNT):
             key = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
             parsed = self._layout.parse(key)
-            if parsed is not None and regex.fullmatch(parsed[1].encode("utf-8", "surrogateescape")):
+            if parsed is not None and glob_match(wanted, key_bytes(parsed[1])):
                 found.add(parsed[1])
         return list(found)
 

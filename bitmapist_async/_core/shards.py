@@ -37,7 +37,6 @@ __all__ = (
     "ShardLayout",
     "check_layout",
     "check_shard_bits",
-    "glob_regex",
 )
 
 Layout: TypeAlias = Literal["classic", "sharded"]
@@ -157,7 +156,7 @@ class ShardLayout:
 
     def scan_pattern(self, logical_pattern: str) -> str:
         """A ``SCAN MATCH`` pattern for the physical keys of the logical keys matching
-        *logical_pattern* (a superset: filter with :meth:`parse` and :func:`glob_regex`).
+        *logical_pattern* (a superset: filter with :meth:`parse` and ``keyglob.glob_match``).
 
         :raises ValueError: the pattern does not start with the escaped key prefix.
         """
@@ -188,71 +187,3 @@ class ShardLayout:
         for offset, data in placed:
             out[offset : offset + len(data)] = data
         return bytes(out)
-
-
-def glob_regex(pattern: str) -> re.Pattern[bytes]:
-    """A compiled regex over key *bytes* matching exactly what Redis's glob *pattern* matches
-    (``*``, ``?``, ``[abc]``, ``[^a-z]``, backslash escapes; byte by byte, like Redis), for
-    filtering ``SCAN`` replies. Encode keys with ``utf-8``/``surrogateescape`` to match."""
-    raw = pattern.encode("utf-8", "surrogateescape")
-    out: list[bytes] = []
-    i, n = 0, len(raw)
-    while i < n:
-        char = raw[i : i + 1]
-        if char == b"*":
-            out.append(b".*")
-        elif char == b"?":
-            out.append(b".")
-        elif char == b"[":
-            regex, i = _glob_class(raw, i + 1)
-            out.append(regex)
-            continue
-        elif char == b"\\" and i + 1 < n:
-            i += 1
-            out.append(re.escape(raw[i : i + 1]))
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return re.compile(b"".join(out), re.DOTALL)
-
-
-def _signed(byte: int) -> int:
-    return byte - 256 if byte >= 128 else byte
-
-
-def _byte_range(first: int, last: int) -> bytes:
-    """A regex class body for Redis's ``a-z`` range. Redis compares C ``char`` values, which are
-    signed on x86-64: bytes >= 0x80 sort below ``\\x00``, so ``[?-\\xc3]`` does not contain
-    ``[``. The signed interval is mapped back onto unsigned byte ranges."""
-    low, high = sorted((_signed(first), _signed(last)))
-    spans = []
-    if low < 0:
-        spans.append((low + 256, min(high, -1) + 256))
-    if high >= 0:
-        spans.append((max(low, 0), high))
-    return b"".join(re.escape(bytes([a])) + b"-" + re.escape(bytes([b])) for a, b in sorted(spans))
-
-
-def _glob_class(raw: bytes, i: int) -> tuple[bytes, int]:
-    """Translate a ``[...]`` class starting after its ``[`` (Redis's ``stringmatchlen`` rules:
-    ``^`` negates, ``\\`` escapes, ``a-z`` ranges in either order; an unclosed class runs to
-    the end of the pattern)."""
-    n = len(raw)
-    negate = raw[i : i + 1] == b"^"
-    if negate:
-        i += 1
-    items: list[bytes] = []
-    while i < n and raw[i : i + 1] != b"]":
-        if raw[i : i + 1] == b"\\" and i + 1 < n:
-            i += 1
-            items.append(re.escape(raw[i : i + 1]))
-        elif i + 2 < n and raw[i + 1 : i + 2] == b"-":
-            items.append(_byte_range(raw[i], raw[i + 2]))
-            i += 2
-        else:
-            items.append(re.escape(raw[i : i + 1]))
-        i += 1
-    end = i + 1 if i < n else n
-    if not items:
-        return (b"." if negate else b"(?!)"), end
-    return b"[" + (b"^" if negate else b"") + b"".join(items) + b"]", end
