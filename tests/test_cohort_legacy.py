@@ -5,7 +5,7 @@ without ``start_date``, with the optional AND selections and with a custom handl
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,56 +16,11 @@ from bitmapist_async._core.cohort import CohortQuery, bitmapist_layout, period_o
 from bitmapist_async._sync.cohort import cohort_table
 from bitmapist_async.sync import Bitmapist, Expression, PeriodEvents
 
-from .cohort_data import synthetic_marks, when
+from .cohort_data import BITMAPIST_CASES, FIRST_DAY, synthetic_marks, when
 from .conftest import CommandLog, RedisTarget
 from .legacy import run_legacy
 
-FIRST_DAY = date(2025, 9, 20)  # data up to 2026-04: months and the 2025/2026 ISO week turn
-
-#: (kwargs of get_dates_data) for each compared table.
-CASES: list[dict[str, Any]] = [
-    {"select1": "active", "select2": "song:play", "num_results": 20, "start_date": "2025-12-20"},
-    {
-        "select1": "active",
-        "select1b": "country:US",
-        "select2": "active",
-        "time_group": "weeks",
-        "as_percent": False,
-        "num_results": 10,
-        "num_of_rows": 6,
-        "start_date": "2025-12-01",
-    },
-    {
-        "select1": "web",
-        "select2": "active",
-        "select2b": "ios",
-        "time_group": "months",
-        "num_results": 5,
-        "num_of_rows": 3,
-        "start_date": "2025-10-31",
-    },
-    {
-        "select1": "active",
-        "select2": "web",
-        "time_group": "years",
-        "num_results": 31,
-        "num_of_rows": 2,
-        "start_date": "2025-06-01",
-    },
-    {
-        "select1": "active_web_ios",
-        "select2": "song:play",
-        "num_results": 7,
-        "num_of_rows": 5,
-        "start_date": "2026-01-03",
-        "as_percent": False,
-    },
-    {"select1": "country:US", "select2": "ios", "time_group": "weeks", "num_results": 4},
-    {"select1": "recent", "select2": "recent"},
-    {"select1": "recent", "select2": "recent", "time_group": "weeks", "num_results": 6},
-    {"select1": "recent", "select2": "recent", "time_group": "months", "num_results": 3},
-    {"select1": "recent", "select2": "recent", "time_group": "years", "as_percent": False},
-]
+CASES = BITMAPIST_CASES
 
 LEGACY_SCRIPT = """
 from bitmapist import BitOpOr

@@ -11,7 +11,7 @@ same instant, taken back from bitmapist's labels.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,9 @@ import redis
 from bitmapist_async.compat import cohort
 from bitmapist_async.sync import Bitmapist
 
-from ..cohort_data import synthetic_marks, when
+from ..cohort_data import BITMAPIST_CASES, FIRST_DAY, synthetic_marks, when
 from ..conftest import CommandLog, RedisTarget
 from ..legacy import run_legacy
-
-FIRST_DAY = date(2025, 9, 20)  # data up to 2026-04: months and the 2025/2026 ISO week turn
 
 #: The handlers, as bitmapist users write them; the same source runs on both sides.
 HANDLERS = """
@@ -39,44 +37,9 @@ set_custom_handler("active_web_ios", active_web_ios)
 set_custom_handler("recent_both", recent_both)
 """
 
-#: get_dates_data keyword arguments, one table each.
+#: The shared tables, plus compat-specific ones (string arguments, handlers in b-selections).
 CASES: list[dict[str, Any]] = [
-    {"select1": "active", "select2": "song:play", "num_results": 20, "start_date": "2025-12-20"},
-    {
-        "select1": "active",
-        "select1b": "country:US",
-        "select2": "active",
-        "time_group": "weeks",
-        "as_percent": False,
-        "num_results": 10,
-        "num_of_rows": 6,
-        "start_date": "2025-12-01",
-    },
-    {
-        "select1": "web",
-        "select2": "active",
-        "select2b": "ios",
-        "time_group": "months",
-        "num_results": 5,
-        "num_of_rows": 3,
-        "start_date": "2025-10-31",
-    },
-    {
-        "select1": "active",
-        "select2": "web",
-        "time_group": "years",
-        "num_results": 31,
-        "num_of_rows": 2,
-        "start_date": "2025-06-01",
-    },
-    {
-        "select1": "active_web_ios",
-        "select2": "song:play",
-        "num_results": 7,
-        "num_of_rows": 5,
-        "start_date": "2026-01-03",
-        "as_percent": False,
-    },
+    *BITMAPIST_CASES,
     {
         "select1": "country:US",
         "select2": "active_web_ios",
@@ -95,7 +58,6 @@ CASES: list[dict[str, Any]] = [
         "num_of_rows": 2,
         "start_date": "2025-11-30",
     },
-    # Form values as strings, as bitmapist's int()/strptime accept them.
     {
         "select1": "ios",
         "select2": "web",
@@ -103,8 +65,6 @@ CASES: list[dict[str, Any]] = [
         "num_of_rows": "3",
         "start_date": "2026-1-7",
     },
-    # Without start_date: tables that end now.
-    {"select1": "recent", "select2": "recent"},
     {"select1": "recent", "select2": "recent", "select2b": "recent:web", "as_percent": False},
     {"select1": "recent_both", "select2": "recent", "time_group": "weeks", "num_results": 6},
     {
@@ -114,7 +74,6 @@ CASES: list[dict[str, Any]] = [
         "time_group": "months",
         "num_results": 3,
     },
-    {"select1": "recent", "select2": "recent", "time_group": "years", "as_percent": False},
     {"select1": "recent_both", "select2": "recent", "time_group": "years", "num_of_rows": 1},
 ]
 
