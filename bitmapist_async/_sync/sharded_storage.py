@@ -27,6 +27,7 @@ from redis.cluster import RedisCluster
 
 from .._core.decode import decode_ids
 from .._core.errors import ShardLayoutError
+from .._core.keyglob import glob_match, key_bytes
 from .._core.options import ClientOptions, Write
 from .._core.plan import BitOpStep, Query
 from .._core.shard_plan import (
@@ -39,7 +40,6 @@ from .._core.shard_plan import (
     read_needs,
     write_probe,
 )
-from .._core.keyglob import glob_match, key_bytes
 from .._core.shards import ShardLayout
 from .._core.url import cluster_node_url, redact_url
 from .redis_storage import RedisStorage, redis_connect_kwargs

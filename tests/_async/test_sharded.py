@@ -25,6 +25,7 @@ from ..conftest import SHARDED_OPTIONS, CommandLog, LayoutTarget
 from ..grammar import violation
 from ..portal import AsyncPortal
 from .test_model import DAYS, LEAF, NAMES, TREES, Tree, build
+from .workload import exercise_public_api
 
 NOV28 = datetime(2026, 11, 28, 13, tzinfo=timezone.utc)
 SHARDED = pytest.mark.layouts("sharded", "cluster")
@@ -217,32 +218,8 @@ async def test_sharded_commands_stay_in_grammar(
     layout_target: LayoutTarget, command_log: CommandLog
 ) -> None:
     start = command_log.mark()
-    when = datetime(2026, 11, 28, 10, tzinfo=timezone.utc)
     async with Bitmapist(layout_target.url, **layout_target.options) as bm:
-        await bm.ping()
-        await bm.mark_event("a", 1, when, track_hourly=True, track_unique=True)
-        await bm.mark_event("a", 3000, when)
-        await bm.unmark_event("a", 1, when)
-        await bm.mark_unique("u", 2)
-        await bm.unmark_unique("u", 700)
-        key = bm.UniqueEvents("u").redis_key
-        prefix = bm.options.scheme.bitop_prefix
-        await bm.storage.merge_bitmaps([(key, b"\x80" * 70)], temp_prefix=prefix)
-        await bm.storage.merge_bitmaps([(key, b"\x01" * 90)], temp_prefix=prefix, unmark=True)
-        month, unique = bm.MonthEvents("a", 2026, 11), bm.UniqueEvents("u")
-        for expr in (month, bm.YearEvents("a", 2026), month & ~unique, ~unique, month ^ unique):
-            await expr.count()
-            await expr.contains(1)
-            await expr.ids()
-            await expr.bitmap()
-            await expr.has_events_marked()
-            await expr.store()
-            await expr.delete()
-        await bm.counts([month, month | unique])
-        await bm.get_event_names()
-        await bm.delete_temporary_bitop_keys()
-        await bm.delete_all_events()
-        await bm.UniqueEvents("end-marker").contains(7)
+        await exercise_public_api(bm)
     sent = command_log.wait_for(["GETBIT", "trackist_{0}end-marker_u", "7"], start)
     names = {c[0] for c in sent}
     expected = {"SETBIT", "GETBIT", "BITCOUNT", "BITOP", "EXPIRE", "GET", "SET", "DEL", "SCAN"}

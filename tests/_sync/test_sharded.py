@@ -27,6 +27,7 @@ from ..conftest import SHARDED_OPTIONS, CommandLog, LayoutTarget
 from ..grammar import violation
 from ..portal import Portal
 from .test_model import DAYS, LEAF, NAMES, TREES, Tree, build
+from .workload import exercise_public_api
 
 NOV28 = datetime(2026, 11, 28, 13, tzinfo=timezone.utc)
 SHARDED = pytest.mark.layouts("sharded", "cluster")
@@ -219,32 +220,8 @@ def test_sharded_commands_stay_in_grammar(
     layout_target: LayoutTarget, command_log: CommandLog
 ) -> None:
     start = command_log.mark()
-    when = datetime(2026, 11, 28, 10, tzinfo=timezone.utc)
     with Bitmapist(layout_target.url, **layout_target.options) as bm:
-        bm.ping()
-        bm.mark_event("a", 1, when, track_hourly=True, track_unique=True)
-        bm.mark_event("a", 3000, when)
-        bm.unmark_event("a", 1, when)
-        bm.mark_unique("u", 2)
-        bm.unmark_unique("u", 700)
-        key = bm.UniqueEvents("u").redis_key
-        prefix = bm.options.scheme.bitop_prefix
-        bm.storage.merge_bitmaps([(key, b"\x80" * 70)], temp_prefix=prefix)
-        bm.storage.merge_bitmaps([(key, b"\x01" * 90)], temp_prefix=prefix, unmark=True)
-        month, unique = bm.MonthEvents("a", 2026, 11), bm.UniqueEvents("u")
-        for expr in (month, bm.YearEvents("a", 2026), month & ~unique, ~unique, month ^ unique):
-            expr.count()
-            expr.contains(1)
-            expr.ids()
-            expr.bitmap()
-            expr.has_events_marked()
-            expr.store()
-            expr.delete()
-        bm.counts([month, month | unique])
-        bm.get_event_names()
-        bm.delete_temporary_bitop_keys()
-        bm.delete_all_events()
-        bm.UniqueEvents("end-marker").contains(7)
+        exercise_public_api(bm)
     sent = command_log.wait_for(["GETBIT", "trackist_{0}end-marker_u", "7"], start)
     names = {c[0] for c in sent}
     expected = {"SETBIT", "GETBIT", "BITCOUNT", "BITOP", "EXPIRE", "GET", "SET", "DEL", "SCAN"}
