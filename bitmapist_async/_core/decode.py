@@ -84,8 +84,12 @@ def _iter_numpy(data: bytes, first: int = 0) -> Iterator[Any]:
         chunk = arr[start : start + _NUMPY_CHUNK]
         if not chunk.any():
             continue
-        positions = _np.nonzero(_np.unpackbits(chunk).view(_np.bool_))[0]
-        yield positions + (start * 8 + first)
+        # Ids are below 2**32: narrowing before the offset halves the bytes moved after it.
+        positions = _np.flatnonzero(_np.unpackbits(chunk).view(_np.bool_)).astype(_np.uint32)
+        base = start * 8 + first
+        if base:
+            positions += _np.uint32(base)  # in place: no second array of the chunk's size
+        yield positions
 
 
 def decode_ids_numpy(data: bytes) -> list[int]:
@@ -97,6 +101,11 @@ def decode_ids_numpy(data: bytes) -> list[int]:
     for positions in _iter_numpy(data):
         out.extend(positions.tolist())
     return out
+
+
+def _extend_uint32(out: array[int], positions: Any) -> None:
+    """Append numpy ``uint32`` *positions* to *out* with one copy (no intermediate ``bytes``)."""
+    out.frombytes(memoryview(positions).cast("B"))
 
 
 def decode_ids(data: bytes, *, use_numpy: bool | None = None) -> list[int]:
@@ -115,7 +124,7 @@ def decode_id_array(data: bytes, *, use_numpy: bool | None = None) -> array[int]
     out: array[int] = array("I")
     if use_numpy or (use_numpy is None and _np is not None):
         for positions in _iter_numpy(data):
-            out.frombytes(positions.astype(_np.uint32).tobytes())
+            _extend_uint32(out, positions)
     else:
         for part in _iter_python(data):
             out.extend(part)
@@ -132,7 +141,7 @@ def decode_segment_ids(
     for offset, data in segments:
         if numpy:
             for positions in _iter_numpy(data, offset * 8):
-                out.frombytes(positions.astype(_np.uint32).tobytes())
+                _extend_uint32(out, positions)
         else:
             for part in _iter_python(data, offset * 8):
                 out.extend(part)
