@@ -24,16 +24,17 @@ through ``bitmapist_async._pairs``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from ._core.batch_scope import BatchBuffer, batches_open, current_batch
 from ._core.errors import ClientClosedError, RejectedWritesError, WriteFailedError
-from ._core.options import Write
+from ._core.options import MarkWrites, Write
 from ._core.write_options import WriteOptions, dedupe_writes
 
 if TYPE_CHECKING:
@@ -69,16 +70,53 @@ _READY = _Ready()
 
 
 class _Flush:
-    """Writes that travel to storage together, and the callers waiting for them."""
+    """Writes that travel to storage together, and the callers waiting for them.
 
-    __slots__ = ("callers", "done", "mask", "task", "writes")
+    While every call is a mark of the same keys with the same value (the common case: many
+    users doing one thing now), the flush keeps only their offsets (*group*, *value* and
+    *offsets*); the first call of any other shape spells them out into *writes* for good.
+    """
+
+    __slots__ = ("callers", "done", "group", "mask", "offsets", "size", "task", "value", "writes")
 
     def __init__(self) -> None:
         self.writes: list[Write] = []  # every caller's, in call order (deduplicated when sent)
+        self.group: tuple[str, ...] | None = None
+        self.value = 0
+        self.offsets: list[int] = []  # of the marks of *group*, in call order
+        self.size = 0  # writes, counted as spelled out
         self.callers: list[_Caller] = []
         self.mask = 0
         self.done: asyncio.Future[None] | None = None
         self.task: asyncio.Task[None] | None = None
+
+    def add(self, writes: Sequence[Write], n: int) -> None:
+        """Append one call's *writes* (*n* of them)."""
+        if type(writes) is MarkWrites:
+            group = self.group
+            if group is None:
+                if not self.writes:
+                    self.group = writes.keys
+                    self.value = writes.value
+                    self.offsets.append(writes.offset)
+                    self.size += n
+                    return
+            elif (group is writes.keys or group == writes.keys) and self.value == writes.value:
+                self.offsets.append(writes.offset)
+                self.size += n
+                return
+        self.spell_out()
+        self.writes.extend(writes)
+        self.size += n
+
+    def spell_out(self) -> None:
+        """Turn the kept offsets into plain writes (call order is kept)."""
+        group = self.group
+        if group is not None:
+            value = self.value
+            self.writes = [(key, offset, value) for offset in self.offsets for key in group]
+            self.group = None
+            self.offsets = []
 
 
 class _Exhausted(Exception):
@@ -165,11 +203,21 @@ class WriteBatcher:
             self._bind()
         future = loop.create_future()
         flush = self._open
-        flush.writes.extend(writes)
+        group = flush.group
+        if (
+            group is not None
+            and type(writes) is MarkWrites
+            and (writes.keys is group or writes.keys == group)
+            and writes.value == flush.value
+        ):
+            flush.offsets.append(writes.offset)
+            flush.size += n
+        else:
+            flush.add(writes, n)
         flush.callers.append((future, writes))
         flush.mask |= mask
         self._pending = pending + n
-        if len(flush.writes) >= self._max_flush:
+        if flush.size >= self._max_flush:
             self._ready.append(flush)
             self._open = _Flush()
         if not self._scheduled:
@@ -274,12 +322,12 @@ class WriteBatcher:
             loop = self._bind()
         future = loop.create_future()
         flush = self._open
-        flush.writes.extend(writes)
+        flush.add(writes, n)
         flush.callers.append((future, writes))
         flush.mask |= mask
         if not reserved:
             self._pending += n
-        if len(flush.writes) >= self._max_flush:
+        if flush.size >= self._max_flush:
             self._ready.append(flush)
             self._open = _Flush()
         if not self._scheduled:
@@ -315,14 +363,27 @@ class WriteBatcher:
     # -- sending ----------------------------------------------------------------------------
 
     async def _run(self, flush: _Flush) -> None:
-        if flush.mask == _BOTH:  # a bit may be set and cleared: the last call wins
-            writes = dedupe_writes(flush.writes)
-        else:  # one value throughout: dropping repeats is enough
-            writes = list(dict.fromkeys(flush.writes))
+        write_marks: Callable[[tuple[str, ...], list[int], int], Awaitable[None]] | None
+        write_marks = getattr(self._storage, "write_marks", None)
+        group = flush.group
+        writes: Sequence[Write]
+        send: Callable[[], Awaitable[None]]
+        if group is not None and write_marks is not None:
+            # One group, one value: dropping repeated offsets is all the deduplication needed.
+            offsets = list(dict.fromkeys(flush.offsets))
+            writes = _Rows(group, offsets, flush.value)
+            send = functools.partial(write_marks, group, offsets, flush.value)
+        else:
+            flush.spell_out()
+            if flush.mask == _BOTH:  # a bit may be set and cleared: the last call wins
+                writes = dedupe_writes(flush.writes)
+            else:  # one value throughout: dropping repeats is enough
+                writes = list(dict.fromkeys(flush.writes))
+            send = functools.partial(self._storage.write_bits, writes)
         error: BaseException | None = None
         rejected: dict[tuple[str, int], Exception] = {}
         try:
-            await self._send(writes)
+            await self._send(send)
         except RejectedWritesError as exc:
             rejected = {writes[i][:2]: e for i, e in exc.rejected.items()}
         except BaseException as exc:  # every caller must hear of it
@@ -331,8 +392,8 @@ class WriteBatcher:
         if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
             raise error
 
-    async def _send(self, writes: list[Write]) -> None:
-        """Write once, retrying transient failures until the deadline."""
+    async def _send(self, send: Callable[[], Awaitable[None]]) -> None:
+        """Call *send* until it succeeds, retrying transient failures until the deadline."""
         options = self._options
         loop = asyncio.get_running_loop()
         began = loop.time()
@@ -342,11 +403,9 @@ class WriteBatcher:
             try:
                 if sys.version_info >= (3, 11):
                     async with asyncio.timeout(options.attempt_timeout):
-                        await self._storage.write_bits(writes)
+                        await send()
                 else:  # pragma: no cover - Python 3.10
-                    await asyncio.wait_for(
-                        self._storage.write_bits(writes), options.attempt_timeout
-                    )
+                    await asyncio.wait_for(send(), options.attempt_timeout)
                 return
             except RejectedWritesError:
                 raise
@@ -385,7 +444,7 @@ class WriteBatcher:
                     unheard,
                     error if error is not None else next(iter(rejected.values())),
                 )
-        self._pending -= len(flush.writes)
+        self._pending -= flush.size
         self._in_flight.discard(flush)
         mask = 0
         for other in self._in_flight:
@@ -403,6 +462,33 @@ class WriteBatcher:
             for waiter in idle:
                 if not waiter.done():
                     waiter.set_result(None)
+
+
+class _Rows(Sequence[Write]):
+    """The writes ``write_marks(keys, offsets, value)`` sends, in its order (read only when
+    the storage refuses some of them, to name them)."""
+
+    __slots__ = ("keys", "offsets", "value")
+
+    def __init__(self, keys: tuple[str, ...], offsets: list[int], value: int) -> None:
+        self.keys = keys
+        self.offsets = offsets
+        self.value = value
+
+    def __len__(self) -> int:
+        return len(self.keys) * len(self.offsets)
+
+    @overload
+    def __getitem__(self, index: int) -> Write: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Write]: ...
+
+    def __getitem__(self, index: int | slice) -> Write | list[Write]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        row, column = divmod(range(len(self))[index], len(self.keys))
+        return (self.keys[column], self.offsets[row], self.value)
 
 
 def _mask(writes: Sequence[Write]) -> int:

@@ -10,6 +10,8 @@ the two sides really differ, written by hand once each.
 - ``AsyncWriteBatch`` / ``WriteBatch``: what ``bm.batch()`` returns.
 - ``AsyncBlockingRunner`` / ``BlockingRunner``: run a blocking call (SQLite) off the event loop
   in a worker thread, or directly.
+- ``AsyncIntReplies`` / ``IntReplies``: a fast read of a batch of ``SETBIT`` replies from a
+  redis-py asyncio connection; the sync side has none (it reads reply by reply).
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ __all__ = (
     "AsyncBlockingRunner",
     "AsyncCheckpoint",
     "AsyncExpressionMixin",
+    "AsyncIntReplies",
     "AsyncWriteBatch",
     "AsyncWriter",
     "BlockingRunner",
     "Checkpoint",
     "ExpressionMixin",
+    "IntReplies",
     "WriteBatch",
     "Writer",
 )
@@ -101,3 +105,46 @@ class Checkpoint:
     @staticmethod
     def now() -> None:
         return None
+
+
+class AsyncIntReplies:
+    """Reads a flush's ``SETBIT`` replies in one go when they are all ``:0`` or ``:1``."""
+
+    @staticmethod
+    async def read(parser: Any, count: int) -> bool:
+        """Read *count* replies from the socket behind redis-py's hiredis *parser*.
+
+        Each reply is at least 4 bytes (``:0\r\n``), so exactly ``4 * count`` bytes are read.
+        Returns ``True`` when they are *count* integer replies 0 or 1 (all consumed); otherwise
+        feeds the bytes to the parser's reader and returns ``False``, and the caller reads the
+        replies one by one as usual.
+
+        :raises OSError: the connection broke (``EOFError`` for a closed one).
+        """
+        stream = getattr(parser, "_stream", None)
+        reader = getattr(parser, "_reader", None)
+        if not isinstance(stream, asyncio.StreamReader) or reader is None or reader.has_data():
+            return False
+        try:
+            data = await stream.readexactly(4 * count)
+        except asyncio.IncompleteReadError as exc:
+            raise ConnectionResetError(
+                f"connection closed after {len(exc.partial)} of {4 * count} reply bytes"
+            ) from exc
+        if (
+            data[0::4] == b":" * count
+            and data[2::4] == b"\r" * count
+            and data[3::4] == b"\n" * count
+            and not data[1::4].translate(None, b"01")
+        ):
+            return True
+        reader.feed(data)
+        return False
+
+
+class IntReplies:
+    """The sync twin of :class:`AsyncIntReplies`: no fast path."""
+
+    @staticmethod
+    def read(parser: Any, count: int) -> bool:
+        return False

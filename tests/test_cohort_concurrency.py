@@ -16,7 +16,7 @@ from .cohort_data import synthetic_marks, when
 async def test_concurrent_tables_do_not_interfere(redis_url: str, admin: redis.Redis) -> None:
     first = date(2026, 1, 5)
     async with Bitmapist(redis_url) as bm:
-        writes = []
+        writes: list[tuple[str, int, int]] = []
         for m in synthetic_marks(first, 30, 30, seed=3):
             writes += bm.options.event_writes(
                 m.event, m.uid, when(m.day), 1, track_hourly=False, track_unique=False

@@ -30,7 +30,7 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 async def _fill(bm: Bitmapist, events: tuple[str, ...] = ("active", "web", "ios")) -> None:
-    writes = []
+    writes: list[tuple[str, int, int]] = []
     for m in synthetic_marks(FIRST, 20, 30, seed=11, events=events):
         writes += bm.options.event_writes(
             m.event, m.uid, when(m.day), 1, track_hourly=False, track_unique=False

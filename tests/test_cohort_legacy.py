@@ -53,7 +53,7 @@ def bm(redis_url: str) -> Iterator[Bitmapist]:
         marks = synthetic_marks(FIRST_DAY, 215, 40)
         today = datetime.now(timezone.utc).date()
         marks += synthetic_marks(today - timedelta(days=800), 801, 12, seed=7, events=["recent"])
-        writes = []
+        writes: list[tuple[str, int, int]] = []
         for m in marks:
             writes += client.options.event_writes(
                 m.event, m.uid, when(m.day), 1, track_hourly=False, track_unique=False

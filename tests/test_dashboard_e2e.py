@@ -91,7 +91,7 @@ def store() -> Iterator[tuple[str, EventModel]]:
     server = RedisProcess(binary).start()
     marks = _marks()
     with Bitmapist(server.url) as bm:
-        writes = []
+        writes: list[tuple[str, int, int]] = []
         for m in marks:
             writes += bm.options.event_writes(
                 m.event, m.uid, when(m.day), 1, track_hourly=False, track_unique=False

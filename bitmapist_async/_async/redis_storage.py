@@ -29,6 +29,7 @@ from .._core.errors import RejectedWritesError
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
+from .._pairs import AsyncIntReplies
 from .storage import QueryResult
 
 __all__ = ("RedisStorage", "redis_connect_kwargs")
@@ -150,6 +151,59 @@ class RedisStorage:
             await pool.release(connection)
         if rejected:
             raise RejectedWritesError(rejected)
+
+    async def write_marks(self, keys: Sequence[str], offsets: Sequence[int], value: int) -> None:
+        """``SETBIT key offset value`` for each offset and, within it, each of *keys*, in one
+        write (what the batcher sends for many marks of one event and period).
+
+        :raises RejectedWritesError: the server refused some writes (indices count offsets
+            first, then keys: write ``i`` is ``keys[i % len(keys)]``, ``offsets[i // len(keys)]``).
+        """
+        if not offsets:
+            return
+        if not self._fast_writes:
+            writes = [(key, offset, value) for offset in offsets for key in keys]
+            await self._write_bits_pipeline(writes)
+            return
+        data = self._pack_marks(keys, offsets, value)
+        count = len(keys) * len(offsets)
+        pool: Any = self._client.connection_pool
+        connection = await pool.get_connection(*self._get_connection_args)
+        try:
+            await connection.send_packed_command([data], check_health=False)
+            try:
+                done = await AsyncIntReplies.read(getattr(connection, "_parser", None), count)
+            except OSError as exc:  # as redis-py's own reads report it
+                raise RedisConnectionError(f"Error while reading replies: {exc}") from exc
+            rejected = {} if done else await self._read_replies(connection, count)
+        except BaseException:
+            await connection.disconnect(nowait=True)
+            raise
+        finally:
+            await pool.release(connection)
+        if rejected:
+            raise RejectedWritesError(rejected)
+
+    def _pack_marks(self, keys: Sequence[str], offsets: Sequence[int], value: int) -> bytes:
+        """RESP for :meth:`write_marks`: per offset, one ``bytes.join`` of cached pieces."""
+        headers = self._setbit_headers
+        ending = b"1\r\n" if value else b"0\r\n"
+        pieces = []
+        for i, key in enumerate(keys):
+            header = headers.get(key)
+            if header is None:
+                header = self._setbit_header(key)
+            pieces.append(ending + header if i else header)
+        pieces.append(ending)
+        # Each command is header + "$<len>\r\n<offset>\r\n$1\r\n" + value: the offset part
+        # is the separator joining [header1, value+header2, ..., value].
+        join = bytes.join
+        return b"".join(
+            [
+                join(b"$%d\r\n%d\r\n$1\r\n" % (len(str(offset)), offset), pieces)
+                for offset in offsets
+            ]
+        )
 
     def _pack_setbits(self, writes: Sequence[Write]) -> bytes:
         """RESP for ``SETBIT key offset value`` per write (the key part is cached, and the

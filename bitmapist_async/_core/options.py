@@ -7,19 +7,71 @@ modules: everything here is computed before any I/O, so bad input fails at the c
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from functools import lru_cache
+from typing import overload
 
 from .keys import KeyScheme
 from .periods import DayPeriod, HourPeriod, MonthPeriod, WeekPeriod
 from .shards import DEFAULT_SHARD_BITS, Layout, ShardLayout, check_layout, check_shard_bits
 from .validate import check_name, check_prefix, check_uid, to_local
 
-__all__ = ("ClientOptions", "Write")
+__all__ = ("ClientOptions", "MarkWrites", "Write")
 
 #: ``(key, bit offset, value)``: one SETBIT.
 Write = tuple[str, int, int]
+
+#: Names whose current keys :meth:`ClientOptions.event_writes` remembers (then it starts over).
+_MARK_KEYS_CACHE = 4096
+
+
+class MarkWrites(Sequence[Write]):
+    """The writes of one mark: the same bit offset and value in each of *keys*.
+
+    A sequence of :data:`Write` like any other, kept in this shape because marks are the hot
+    path: concurrent marks of one event in one period share one *keys* tuple, so the write
+    batcher can queue them as bare offsets and the storage can format each one once.
+    """
+
+    __slots__ = ("keys", "offset", "value")
+
+    def __init__(self, keys: tuple[str, ...], offset: int, value: int) -> None:
+        self.keys = keys
+        self.offset = offset
+        self.value = value
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @overload
+    def __getitem__(self, index: int) -> Write: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Write]: ...
+
+    def __getitem__(self, index: int | slice) -> Write | list[Write]:
+        if isinstance(index, slice):
+            return [(key, self.offset, self.value) for key in self.keys[index]]
+        return (self.keys[index], self.offset, self.value)
+
+    def __iter__(self) -> Iterator[Write]:
+        offset, value = self.offset, self.value
+        for key in self.keys:
+            yield (key, offset, value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MarkWrites):
+            return (self.keys, self.offset, self.value) == (other.keys, other.offset, other.value)
+        if isinstance(other, (list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # like list: compares by content
+
+    def __repr__(self) -> str:
+        return f"MarkWrites({self.keys!r}, {self.offset!r}, {self.value!r})"
 
 
 @lru_cache(maxsize=4096)
@@ -56,6 +108,10 @@ class ClientOptions:
     # [(epoch second, suffixes of its local hour)]: "now" changes hour at most once a second.
     _clock: list[tuple[int, tuple[str, str, str, str]]] = field(
         init=False, repr=False, compare=False, default_factory=lambda: [(-1, ("", "", "", ""))]
+    )
+    # event name -> (epoch second, its keys for a mark "now" with default tracking)
+    _mark_keys: dict[str, tuple[int, tuple[str, ...]]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
     )
 
     def __post_init__(self) -> None:
@@ -110,31 +166,56 @@ class ClientOptions:
         *,
         track_hourly: bool | None,
         track_unique: bool | None,
-    ) -> list[Write]:
-        """The SETBITs of one ``mark_event``/``unmark_event`` call (validated)."""
-        name = check_name(event_name)
+    ) -> MarkWrites:
+        """The SETBITs of one ``mark_event``/``unmark_event`` call (validated): month, ISO
+        week and day, then hour and unique when tracked."""
         offset = check_uid(uid)
-        hourly, unique = self.tracking(track_hourly, track_unique)
+        if now is None and track_hourly is None and track_unique is None:
+            # The hot path: the current period's keys of a name are built once a second, and
+            # the same tuple is handed out while they do not change.
+            second = int(time.time())
+            cached = self._mark_keys.get(event_name) if type(event_name) is str else None
+            if cached is not None and cached[0] == second:
+                return MarkWrites(cached[1], offset, value)
+            keys = self._event_keys(event_name, self._now_suffixes(second), None, None)
+            if cached is not None and cached[1] == keys:
+                keys = cached[1]
+            elif len(self._mark_keys) >= _MARK_KEYS_CACHE:
+                self._mark_keys.clear()
+            assert isinstance(event_name, str)  # _event_keys validated it
+            self._mark_keys[event_name] = (second, keys)
+            return MarkWrites(keys, offset, value)
         if now is None:
-            month, week, day, hour = self._now_suffixes()
+            suffixes = self._now_suffixes()
         else:
             local = to_local(now, self.tz)
-            month, week, day, hour = period_suffixes(local.year, local.month, local.day, local.hour)
-        base = f"{self.key_prefix}{name}_"
-        writes: list[Write] = [
-            (base + month, offset, value),
-            (base + week, offset, value),
-            (base + day, offset, value),
-        ]
-        if hourly:
-            writes.append((base + hour, offset, value))
-        if unique:
-            writes.append((self.scheme.unique_key(name), offset, value))
-        return writes
+            suffixes = period_suffixes(local.year, local.month, local.day, local.hour)
+        return MarkWrites(
+            self._event_keys(event_name, suffixes, track_hourly, track_unique), offset, value
+        )
 
-    def _now_suffixes(self) -> tuple[str, str, str, str]:
+    def _event_keys(
+        self,
+        event_name: object,
+        suffixes: tuple[str, str, str, str],
+        track_hourly: bool | None,
+        track_unique: bool | None,
+    ) -> tuple[str, ...]:
+        name = check_name(event_name)
+        hourly, unique = self.tracking(track_hourly, track_unique)
+        month, week, day, hour = suffixes
+        base = f"{self.key_prefix}{name}_"
+        keys = [base + month, base + week, base + day]
+        if hourly:
+            keys.append(base + hour)
+        if unique:
+            keys.append(self.scheme.unique_key(name))
+        return tuple(keys)
+
+    def _now_suffixes(self, second: int | None = None) -> tuple[str, str, str, str]:
         # Time-zone offsets change on whole seconds, so one epoch second has one local hour.
-        second = int(time.time())
+        if second is None:
+            second = int(time.time())
         cached_second, suffixes = self._clock[0]
         if cached_second != second:
             local = datetime.fromtimestamp(second, self.tz)

@@ -97,7 +97,7 @@ def data(redis_url: str) -> None:
     recent = ["recent", "recent:web"]
     marks += synthetic_marks(today - timedelta(days=800), 801, 12, seed=7, events=recent)
     with Bitmapist(redis_url) as bm:
-        writes = []
+        writes: list[tuple[str, int, int]] = []
         for m in marks:
             writes += bm.options.event_writes(
                 m.event, m.uid, when(m.day), 1, track_hourly=False, track_unique=False
