@@ -190,40 +190,48 @@ class WriteBatcher:
             if buffer is not None:
                 buffer.add(writes)
                 return _READY
-        n = len(writes)
-        if not n:
-            return _READY
-        mask = 2 - writes[0][2]
+        if type(writes) is MarkWrites:
+            # The hot path: a mark joining the open flush of its event and period.
+            keys = writes.keys
+            n = len(keys)
+            flush = self._open
+            pending = self._pending
+            if (
+                flush.group is keys
+                and flush.value == writes.value
+                and not self._room
+                and pending + n <= self._max_pending
+            ):
+                loop = _get_running_loop()
+                if loop is self._loop:
+                    future = loop.create_future()
+                    flush.offsets.append(writes.offset)
+                    flush.callers.append((future, writes))
+                    flush.size += n
+                    self._pending = pending + n
+                    if flush.size >= self._max_flush:
+                        self._ready.append(flush)
+                        self._open = _Flush()
+                    if not self._scheduled:
+                        self._scheduled = True
+                        loop.call_soon(self._dispatch)
+                    return future
+        return self._write(writes)
+
+    def _write(self, writes: Sequence[Write]) -> Awaitable[None]:
+        """:meth:`write` for any call that does not join the open flush's group."""
+        if type(writes) is MarkWrites:
+            n = len(writes.keys)
+            mask = 2 - writes.value
+        else:
+            n = len(writes)
+            if not n:
+                return _READY
+            mask = 2 - writes[0][2]
         pending = self._pending
         if self._room or (pending and pending + n > self._max_pending):
             return self._enqueue_when_room(writes, n, mask)
-        # The common case, inlined: join the open flush.
-        loop = _get_running_loop()
-        if loop is not self._loop:
-            self._bind()
-        future = loop.create_future()
-        flush = self._open
-        group = flush.group
-        if (
-            group is not None
-            and type(writes) is MarkWrites
-            and (writes.keys is group or writes.keys == group)
-            and writes.value == flush.value
-        ):
-            flush.offsets.append(writes.offset)
-            flush.size += n
-        else:
-            flush.add(writes, n)
-        flush.callers.append((future, writes))
-        flush.mask |= mask
-        self._pending = pending + n
-        if flush.size >= self._max_flush:
-            self._ready.append(flush)
-            self._open = _Flush()
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._dispatch)
-        return future
+        return self._enqueue(writes, n, mask, reserved=False)
 
     async def submit(self, writes: Sequence[Write]) -> None:
         """Queue *writes* (any values) and wait until they are stored.

@@ -16,12 +16,14 @@ from typing import overload
 from .keys import KeyScheme
 from .periods import DayPeriod, HourPeriod, MonthPeriod, WeekPeriod
 from .shards import DEFAULT_SHARD_BITS, Layout, ShardLayout, check_layout, check_shard_bits
-from .validate import check_name, check_prefix, check_uid, to_local
+from .validate import MAX_UID, check_name, check_prefix, check_uid, to_local
 
 __all__ = ("ClientOptions", "MarkWrites", "Write")
 
 #: ``(key, bit offset, value)``: one SETBIT.
 Write = tuple[str, int, int]
+
+_time = time.time
 
 #: Names whose current keys :meth:`ClientOptions.event_writes` remembers (then it starts over).
 _MARK_KEYS_CACHE = 4096
@@ -169,14 +171,15 @@ class ClientOptions:
     ) -> MarkWrites:
         """The SETBITs of one ``mark_event``/``unmark_event`` call (validated): month, ISO
         week and day, then hour and unique when tracked."""
-        offset = check_uid(uid)
+        offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
         if now is None and track_hourly is None and track_unique is None:
             # The hot path: the current period's keys of a name are built once a second, and
             # the same tuple is handed out while they do not change.
-            second = int(time.time())
+            moment = _time()
             cached = self._mark_keys.get(event_name) if type(event_name) is str else None
-            if cached is not None and cached[0] == second:
+            if cached is not None and cached[0] <= moment < cached[0] + 1:
                 return MarkWrites(cached[1], offset, value)
+            second = int(moment)
             keys = self._event_keys(event_name, self._now_suffixes(second), None, None)
             if cached is not None and cached[1] == keys:
                 keys = cached[1]

@@ -309,3 +309,71 @@ async def test_a_burst_is_cut_into_flushes_of_max_flush_writes(
     assert max(len(t.setbits()) for t in turns) <= 30
     assert len({t.connection for t in turns}) == 3  # three flushes were on the wire at once
     assert private_admin.bitcount("trackist_burst_2026-11-28") == 100
+
+
+async def test_marks_of_one_event_now_travel_as_one_group_each_bit_once(
+    bm: Bitmapist, command_log: CommandLog
+) -> None:
+    uids = [random.Random(5).randrange(10_000) for _ in range(300)]  # with repeats
+    start = command_log.mark()
+    await asyncio.gather(*(bm.mark_event("grouped", uid) for uid in uids))
+    await bm.UniqueEvents("end").contains(0)
+    sent = command_log.wait_for(["GETBIT", "trackist_end_u", "0"], start)
+    setbits = [c for c in sent if c[0] == "SETBIT"]
+    # Three keys (a run may cross midnight: then more), each distinct id once per key.
+    per_key: dict[str, list[int]] = {}
+    for _, key, offset, value in setbits:
+        assert value == "1"
+        per_key.setdefault(key, []).append(int(offset))
+    assert all(len(offsets) == len(set(offsets)) for offsets in per_key.values())
+    day_keys = [k for k in per_key if k.count("-") == 2]
+    assert sorted(set().union(*(per_key[k] for k in day_keys))) == sorted(set(uids))
+    union = bm.BitOpOr(*(bm.DayEvents.from_date("grouped", _day(k)) for k in day_keys))
+    assert await union.ids() == sorted(set(uids))
+
+
+def _day(key: str) -> datetime:
+    return datetime.strptime(key.rsplit("_", 1)[1], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+
+
+async def test_a_group_spelled_out_mid_flush_keeps_call_order(
+    bm: Bitmapist, command_log: CommandLog, admin: redis.Redis
+) -> None:
+    start = command_log.mark()
+    await asyncio.gather(
+        bm.mark_event("spell", 1, NOW),
+        bm.mark_event("spell", 2, NOW),
+        bm.unmark_event("spell", 1, NOW),  # another value: the group is spelled out
+        bm.mark_unique("spell", 3),  # another shape
+        bm.mark_event("spell", 2, NOW),
+    )
+    await bm.UniqueEvents("end").contains(0)
+    sent = command_log.wait_for(["GETBIT", "trackist_end_u", "0"], start)
+    assert sorted(c for c in sent if c[0] == "SETBIT") == sorted(
+        [
+            *(["SETBIT", f"trackist_spell_{s}", "1", "0"] for s in ("2026-11", "W2026-48")),
+            ["SETBIT", "trackist_spell_2026-11-28", "1", "0"],
+            *(["SETBIT", f"trackist_spell_{s}", "2", "1"] for s in ("2026-11", "W2026-48")),
+            ["SETBIT", "trackist_spell_2026-11-28", "2", "1"],
+            ["SETBIT", "trackist_spell_u", "3", "1"],
+        ]
+    )
+    assert [admin.getbit("trackist_spell_2026-11-28", i) for i in range(3)] == [0, 0, 1]
+
+
+async def test_a_refused_key_fails_every_mark_of_its_group(
+    bm: Bitmapist, admin: redis.Redis
+) -> None:
+    admin.rpush("trackist_half_W2026-48", "not a bitmap")  # the week key: WRONGTYPE
+    results = await asyncio.gather(
+        *(bm.mark_event("half", uid, NOW) for uid in (1, 2, 3)), return_exceptions=True
+    )
+    for failure in results:
+        assert isinstance(failure, WriteFailedError)
+        assert isinstance(failure.__cause__, redis.ResponseError)
+        assert "WRONGTYPE" in str(failure.__cause__)
+        assert "trackist_half_W2026-48" in str(failure)
+    assert len({id(f) for f in results}) == 3  # one exception per caller
+    # The other keys' writes were stored (SETBIT is per command): never a false success.
+    assert await bm.DayEvents("half", 2026, 11, 28).ids() == [1, 2, 3]
+    assert await bm.MonthEvents("half", 2026, 11).ids() == [1, 2, 3]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextvars
+import re
 from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 
 from bitmapist_async import WriteOptions
 from bitmapist_async._core.batch_scope import BatchBuffer, batches_open, current_batch
-from bitmapist_async._core.options import ClientOptions
+from bitmapist_async._core.options import ClientOptions, MarkWrites
 from bitmapist_async._core.periods import DayPeriod, HourPeriod, MonthPeriod, WeekPeriod
 from bitmapist_async._core.write_options import dedupe_writes
 
@@ -130,3 +132,68 @@ def test_marks_without_a_date_use_the_current_local_hour() -> None:
             after = datetime.now(tz).replace(tzinfo=None)
             keys = [key for key, _, _ in writes]
             assert keys in (_expected_keys(before)[:4], _expected_keys(after)[:4])
+
+
+def test_a_mark_is_a_sequence_of_its_writes() -> None:
+    writes = MarkWrites(("a", "b", "c"), 7, 1)
+    spelled = [("a", 7, 1), ("b", 7, 1), ("c", 7, 1)]
+    assert len(writes) == 3
+    assert list(writes) == spelled
+    assert writes == spelled
+    assert writes == tuple(spelled)
+    assert writes != spelled[:2]
+    assert writes[0] == ("a", 7, 1)
+    assert writes[-1] == ("c", 7, 1)
+    assert writes[1:] == spelled[1:]
+    assert writes == MarkWrites(("a", "b", "c"), 7, 1)
+    assert writes != MarkWrites(("a", "b", "c"), 7, 0)
+    with pytest.raises(IndexError):
+        writes[3]
+    with pytest.raises(TypeError):
+        hash(writes)
+
+
+def test_marks_now_share_one_keys_tuple_per_name() -> None:
+    options = ClientOptions()
+    first = options.event_writes("ev", 1, None, 1, track_hourly=None, track_unique=None)
+    second = options.event_writes("ev", 2, None, 0, track_hourly=None, track_unique=None)
+    other = options.event_writes("other", 2, None, 1, track_hourly=None, track_unique=None)
+    assert isinstance(first, MarkWrites)
+    assert isinstance(second, MarkWrites)
+    assert isinstance(other, MarkWrites)
+    if first.keys == second.keys:  # not across midnight
+        assert second.keys is first.keys  # what lets the batcher queue bare offsets
+    assert (second.offset, second.value) == (2, 0)
+    assert other.keys != first.keys
+    assert [key.rsplit("_", 1)[0] for key in other.keys] == ["trackist_other"] * 3
+
+
+@pytest.mark.parametrize(
+    ("name", "uid", "flags", "error", "shown"),
+    [
+        (["ev"], 1, {}, TypeError, "['ev']"),  # unhashable: still a TypeError naming it
+        (b"ev", 1, {}, TypeError, "b'ev'"),
+        ("", 1, {}, ValueError, "''"),
+        ("ev", True, {}, TypeError, "True"),
+        ("ev", 2**32, {}, ValueError, str(2**32)),
+        ("ev", -1, {}, ValueError, "-1"),
+        ("ev", 1, {"track_hourly": 1}, TypeError, "1"),
+        ("ev", 1, {"track_unique": "yes"}, TypeError, "'yes'"),
+    ],
+)
+def test_bad_marks_fail_before_and_after_the_cache_is_warm(
+    name: object, uid: object, flags: dict[str, object], error: type, shown: str
+) -> None:
+    options = ClientOptions()
+    kwargs: dict[str, Any] = {"track_hourly": None, "track_unique": None, **flags}
+    for _ in range(2):
+        with pytest.raises(error, match=re.escape(shown)):
+            options.event_writes(name, uid, None, 1, **kwargs)
+        options.event_writes("ev", 1, None, 1, track_hourly=None, track_unique=None)
+
+
+def test_the_keys_cache_is_bounded() -> None:
+    options = ClientOptions()
+    for i in range(5_000):
+        options.event_writes(f"ev{i}", 1, None, 1, track_hourly=None, track_unique=None)
+    assert 0 < len(options._mark_keys) <= 4096
