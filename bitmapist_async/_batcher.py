@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 import sys
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, overload
 
@@ -73,50 +74,70 @@ class _Flush:
     """Writes that travel to storage together, and the callers waiting for them.
 
     While every call is a mark of the same keys with the same value (the common case: many
-    users doing one thing now), the flush keeps only their offsets (*group*, *value* and
-    *offsets*); the first call of any other shape spells them out into *writes* for good.
+    users doing one thing now), the flush keeps only their offsets and futures (*group*,
+    *value*, *offsets*, *futures*). The first call of any other shape spells the group out into
+    *writes* (call order is kept) and *group* becomes ``None``; *group_keys* stays, to tell the
+    group's callers how their writes went.
     """
 
-    __slots__ = ("callers", "done", "group", "mask", "offsets", "size", "task", "value", "writes")
+    __slots__ = (
+        "callers",
+        "done",
+        "futures",
+        "group",
+        "group_keys",
+        "mask",
+        "offsets",
+        "size",
+        "task",
+        "value",
+        "writes",
+    )
 
     def __init__(self) -> None:
-        self.writes: list[Write] = []  # every caller's, in call order (deduplicated when sent)
-        self.group: tuple[str, ...] | None = None
+        self.group: tuple[str, ...] | None = None  # set while marks of these keys may join
+        self.group_keys: tuple[str, ...] = ()
         self.value = 0
-        self.offsets: list[int] = []  # of the marks of *group*, in call order
+        self.offsets: list[int] = []  # of the group's marks, in call order
+        self.futures: list[asyncio.Future[None]] = []  # of the group's marks, likewise
+        self.writes: list[Write] = []  # once spelled out: every caller's, in call order
+        self.callers: list[_Caller] = []  # calls that did not join the group
         self.size = 0  # writes, counted as spelled out
-        self.callers: list[_Caller] = []
         self.mask = 0
         self.done: asyncio.Future[None] | None = None
         self.task: asyncio.Task[None] | None = None
 
-    def add(self, writes: Sequence[Write], n: int) -> None:
-        """Append one call's *writes* (*n* of them)."""
+    def add(self, writes: Sequence[Write], n: int, future: asyncio.Future[None]) -> None:
+        """Append one call's *writes* (*n* of them), answered through *future*."""
+        self.size += n
         if type(writes) is MarkWrites:
+            if not self.size - n:  # the first call: it starts the group
+                self.group = self.group_keys = writes.keys
+                self.value = writes.value
             group = self.group
-            if group is None:
-                if not self.writes:
-                    self.group = writes.keys
-                    self.value = writes.value
-                    self.offsets.append(writes.offset)
-                    self.size += n
-                    return
-            elif (group is writes.keys or group == writes.keys) and self.value == writes.value:
+            if group is not None and (
+                (group is writes.keys or group == writes.keys) and self.value == writes.value
+            ):
                 self.offsets.append(writes.offset)
-                self.size += n
+                self.futures.append(future)
                 return
         self.spell_out()
         self.writes.extend(writes)
-        self.size += n
+        self.callers.append((future, writes))
 
     def spell_out(self) -> None:
-        """Turn the kept offsets into plain writes (call order is kept)."""
+        """Write the group's marks out as plain writes; no mark joins the group after this."""
         group = self.group
         if group is not None:
             value = self.value
             self.writes = [(key, offset, value) for offset in self.offsets for key in group]
             self.group = None
-            self.offsets = []
+
+    def group_calls(self) -> Iterator[tuple[asyncio.Future[None], MarkWrites]]:
+        """The group's callers and their writes (to tell each how its writes went)."""
+        keys, value = self.group_keys, self.value
+        for future, offset in zip(self.futures, self.offsets, strict=True):
+            yield future, MarkWrites(keys, offset, value)
 
 
 class _Exhausted(Exception):
@@ -191,31 +212,47 @@ class WriteBatcher:
                 buffer.add(writes)
                 return _READY
         if type(writes) is MarkWrites:
-            # The hot path: a mark joining the open flush of its event and period.
-            keys = writes.keys
-            n = len(keys)
-            flush = self._open
-            pending = self._pending
-            if (
-                flush.group is keys
-                and flush.value == writes.value
-                and not self._room
-                and pending + n <= self._max_pending
-            ):
-                loop = _get_running_loop()
-                if loop is self._loop:
-                    future = loop.create_future()
-                    flush.offsets.append(writes.offset)
-                    flush.callers.append((future, writes))
-                    flush.size += n
-                    self._pending = pending + n
-                    if flush.size >= self._max_flush:
-                        self._ready.append(flush)
-                        self._open = _Flush()
-                    if not self._scheduled:
-                        self._scheduled = True
-                        loop.call_soon(self._dispatch)
-                    return future
+            return self.write_mark(writes.keys, writes.offset, writes.value)
+        return self._write(writes)
+
+    def write_mark(self, keys: tuple[str, ...], offset: int, value: int) -> Awaitable[None]:
+        """:meth:`write` for one mark: ``SETBIT key offset value`` for each of *keys* (already
+        validated, as :meth:`ClientOptions.mark_keys` returns them).
+
+        The hot path: a mark of the open flush's group only appends its offset and a future.
+        """
+        if self._closed:
+            raise ClientClosedError("the client is closed")
+        flush = self._open
+        pending = self._pending
+        n = len(keys)
+        if (
+            flush.group is keys
+            and flush.value == value
+            and not self._room
+            and pending + n <= self._max_pending
+            and not batches_open()
+        ):
+            loop = _get_running_loop()
+            if loop is self._loop:
+                future = loop.create_future()
+                flush.offsets.append(offset)
+                flush.futures.append(future)
+                flush.size += n
+                self._pending = pending + n
+                if flush.size >= self._max_flush:
+                    self._ready.append(flush)
+                    self._open = _Flush()
+                if not self._scheduled:
+                    self._scheduled = True
+                    loop.call_soon(self._dispatch)
+                return future
+        writes = MarkWrites(keys, offset, value)
+        if batches_open():
+            buffer = current_batch(self)
+            if buffer is not None:
+                buffer.add(writes)
+                return _READY
         return self._write(writes)
 
     def _write(self, writes: Sequence[Write]) -> Awaitable[None]:
@@ -264,7 +301,7 @@ class WriteBatcher:
         """Wait until every write queued so far is settled (stored or failed). Calls still
         waiting for room under ``max_pending`` are not queued yet."""
         flushes = [*self._in_flight, *self._ready]
-        if self._open.callers:
+        if self._open.size:
             flushes.append(self._open)
         if not flushes:
             return
@@ -330,8 +367,7 @@ class WriteBatcher:
             loop = self._bind()
         future = loop.create_future()
         flush = self._open
-        flush.add(writes, n)
-        flush.callers.append((future, writes))
+        flush.add(writes, n, future)
         flush.mask |= mask
         if not reserved:
             self._pending += n
@@ -351,7 +387,7 @@ class WriteBatcher:
         while True:
             if self._ready:
                 flush = self._ready[0]
-            elif self._open.callers:
+            elif self._open.size:
                 flush = self._open
             else:
                 return
@@ -433,12 +469,15 @@ class WriteBatcher:
         rejected: dict[tuple[str, int], Exception],
     ) -> None:
         if error is None and not rejected:
+            for future in flush.futures:
+                if not future.done():
+                    future.set_result(None)
             for future, _ in flush.callers:
                 if not future.done():
                     future.set_result(None)
         else:
             unheard = 0
-            for future, writes in flush.callers:
+            for future, writes in itertools.chain(flush.group_calls(), flush.callers):
                 failure = _failure(writes, error, rejected)
                 if future.done():
                     unheard += failure is not None

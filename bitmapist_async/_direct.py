@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from ._core.batch_scope import BatchBuffer, current_batch
 from ._core.errors import ClientClosedError, RejectedWritesError, WriteFailedError
-from ._core.options import Write
+from ._core.options import MarkWrites, Write
 from ._core.write_options import WriteOptions
 
 if TYPE_CHECKING:
@@ -68,6 +68,10 @@ class DirectWriter:
             buffer.add(writes)
             return
         self.submit(writes)
+
+    def write_mark(self, keys: tuple[str, ...], offset: int, value: int) -> None:
+        """:meth:`write` for one mark: ``SETBIT key offset value`` for each of *keys*."""
+        self.write(MarkWrites(keys, offset, value))
 
     def submit(self, writes: Sequence[Write]) -> None:
         """Store *writes* now (one pipelined write, retried on connection errors).

@@ -16,6 +16,7 @@ from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.shards import DEFAULT_SHARD_BITS, Layout
 from .._core.url import DEFAULT_EMBEDDED_URL, is_embedded_url
+from .._core.validate import check_uid
 from .._core.write_options import WriteOptions
 from .._pairs import AsyncWriteBatch, AsyncWriter
 from . import cohort as _cohort
@@ -247,10 +248,9 @@ class Bitmapist:
 
             await bm.mark_event("song:played", 123, track_hourly=True)
         """
-        writes = self._options.event_writes(
-            event_name, uid, now, 1, track_hourly=track_hourly, track_unique=track_unique
-        )
-        await self._writer.write(writes)
+        offset = check_uid(uid)
+        keys = self._options.mark_keys(event_name, now, track_hourly, track_unique)
+        await self._writer.write_mark(keys, offset, 1)
 
     async def unmark_event(
         self,
@@ -262,10 +262,9 @@ class Bitmapist:
         track_unique: bool | None = None,
     ) -> None:
         """Clear the bits :meth:`mark_event` would set."""
-        writes = self._options.event_writes(
-            event_name, uid, now, 0, track_hourly=track_hourly, track_unique=track_unique
-        )
-        await self._writer.write(writes)
+        offset = check_uid(uid)
+        keys = self._options.mark_keys(event_name, now, track_hourly, track_unique)
+        await self._writer.write_mark(keys, offset, 0)
 
     async def mark_unique(self, event_name: str, uid: int) -> None:
         """Flag *uid* in the dateless bitmap of *event_name* (``UniqueEvents``)."""

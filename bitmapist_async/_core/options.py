@@ -172,13 +172,30 @@ class ClientOptions:
         """The SETBITs of one ``mark_event``/``unmark_event`` call (validated): month, ISO
         week and day, then hour and unique when tracked."""
         offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
+        return MarkWrites(
+            self.mark_keys(event_name, now, track_hourly, track_unique), offset, value
+        )
+
+    def mark_keys(
+        self,
+        event_name: object,
+        now: object | None,
+        track_hourly: bool | None,
+        track_unique: bool | None,
+    ) -> tuple[str, ...]:
+        """The keys one ``mark_event`` call sets (validated): month, ISO week and day, then
+        hour and unique when tracked.
+
+        Marks "now" with the default tracking get the same tuple for a name while the current
+        period lasts: the write batcher queues such marks as bare offsets.
+        """
         if now is None and track_hourly is None and track_unique is None:
             # The hot path: the current period's keys of a name are built once a second, and
             # the same tuple is handed out while they do not change.
             moment = _time()
             cached = self._mark_keys.get(event_name) if type(event_name) is str else None
             if cached is not None and cached[0] <= moment < cached[0] + 1:
-                return MarkWrites(cached[1], offset, value)
+                return cached[1]
             second = int(moment)
             keys = self._event_keys(event_name, self._now_suffixes(second), None, None)
             if cached is not None and cached[1] == keys:
@@ -187,15 +204,13 @@ class ClientOptions:
                 self._mark_keys.clear()
             assert isinstance(event_name, str)  # _event_keys validated it
             self._mark_keys[event_name] = (second, keys)
-            return MarkWrites(keys, offset, value)
+            return keys
         if now is None:
             suffixes = self._now_suffixes()
         else:
             local = to_local(now, self.tz)
             suffixes = period_suffixes(local.year, local.month, local.day, local.hour)
-        return MarkWrites(
-            self._event_keys(event_name, suffixes, track_hourly, track_unique), offset, value
-        )
+        return self._event_keys(event_name, suffixes, track_hourly, track_unique)
 
     def _event_keys(
         self,
