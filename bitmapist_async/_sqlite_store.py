@@ -28,6 +28,7 @@ import time
 from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeAlias
 
 from pyroaring import BitMap
 
@@ -60,7 +61,7 @@ _LIVE = "(expires IS NULL OR expires > ?)"
 #: pages of millions of ids; the operating system's file cache serves the rest.
 _CACHE_KIB = 1024
 
-Result = int | bytes
+Result: TypeAlias = "int | bytes | array[int]"
 
 
 class SqliteBitmapStore:
@@ -435,7 +436,7 @@ def _answer(query: Query, value: BitString | None) -> Result:
     if kind == "exists":
         return int(value is not None)
     if kind == "ids":
-        return b"" if value is None else value.bits.to_array().tobytes()
+        return array("I") if value is None else value.bits.to_array()
     return b"" if value is None else to_redis_bytes(value.bits, value.nbytes)
 
 

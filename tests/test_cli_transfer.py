@@ -8,6 +8,7 @@ import json
 import random
 import subprocess
 import sys
+from array import array
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ async def _fill(url: str) -> None:
         await (bm.UniqueEvents("runs") | bm.UniqueEvents("padded")).store()  # skipped
 
 
-async def _state(url: str) -> dict[str, list[int | bytes]]:
+async def _state(url: str) -> dict[str, list[int | bytes | array[int]]]:
     """Every non-bit-op key with its GET bytes and count."""
     async with Bitmapist(url) as bm:
         keys = sorted(k for k in await bm.storage.scan("*") if "bitop_" not in k)

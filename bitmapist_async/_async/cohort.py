@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias, cast
 
 from .._core.cohort import (
     CohortLayout,
@@ -158,4 +158,4 @@ async def _run(
         raise
     if temp_keys:
         await bm.storage.delete(temp_keys)
-    return results
+    return cast("list[int | bytes]", results)  # cohort plans have no ids queries

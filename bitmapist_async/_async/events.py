@@ -18,7 +18,7 @@ from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeri
 from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
 from .._core.validate import check_name, check_uid
 from .._pairs import AsyncExpressionMixin
-from .storage import AsyncSegmentedStorage
+from .storage import AsyncSegmentedStorage, QueryResult
 
 if TYPE_CHECKING:
     from .client import Bitmapist
@@ -73,7 +73,7 @@ class Expression(AsyncExpressionMixin):
         """The ``BITOP`` steps that materialise this expression at :attr:`redis_key`."""
         return compile_plan(self._node, self._bm.options.scheme)
 
-    async def _query(self, query: Query) -> int | bytes:
+    async def _query(self, query: Query) -> QueryResult:
         plan = self.plan()
         (result,) = await self._bm.storage.evaluate(plan.steps, [query])
         return result
@@ -137,10 +137,8 @@ class Expression(AsyncExpressionMixin):
         if segments is not None:
             return decode_segment_ids(segments, use_numpy=self._bm.use_numpy)
         result = await self._query(Query("ids", self.redis_key))
-        assert isinstance(result, bytes)
-        ids: array[int] = array("I")
-        ids.frombytes(result)
-        return ids
+        assert isinstance(result, array)
+        return result
 
     def __aiter__(self) -> AsyncIterator[int]:
         return self._iter_ids()

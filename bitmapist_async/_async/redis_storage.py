@@ -412,7 +412,7 @@ class RedisStorage:
                 results.append(b"" if reply is None else bytes(reply))
             elif query.kind == "ids":
                 ids = decode_id_array(reply or b"", use_numpy=self._use_numpy)
-                results.append(ids.tobytes())
+                results.append(ids)
             else:
                 results.append(int(reply))
         return results

@@ -147,9 +147,8 @@ class Query:
     """One read of a materialised key, run after the steps of its evaluation.
 
     ``count`` -> ``int`` (BITCOUNT), ``getbit`` -> ``int`` 0/1 at ``offset``, ``get`` -> ``bytes``
-    (``b""`` for a missing key), ``exists`` -> ``int`` 0/1, ``ids`` -> ``bytes``: the sorted ids
-    as native-order unsigned 32-bit integers (``array('I').frombytes`` reads them), which a
-    backend that stores id sets answers without building the ``GET`` bytes.
+    (``b""`` for a missing key), ``exists`` -> ``int`` 0/1, ``ids`` -> ``array('I')``: the sorted
+    ids, which a backend that stores id sets answers without building the ``GET`` bytes.
     """
 
     kind: QueryKind

@@ -29,6 +29,7 @@ Shards outside the index
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -243,9 +244,9 @@ class ReadPlan:
         pieces += [(a, b"\xff" * (size * (b - a))) for a, b in self._ones(query.key)]
         return sorted(pieces)
 
-    def results(self, replies: Sequence[object]) -> list[int | bytes]:
+    def results(self, replies: Sequence[object]) -> list[int | bytes | array[int]]:
         """One result per query, as :meth:`AsyncStorage.evaluate` returns them."""
-        out: list[int | bytes] = []
+        out: list[int | bytes | array[int]] = []
         for position, query in enumerate(self._queries):
             start, stop = self._picks[position]
             got = replies[start:stop]
@@ -254,7 +255,7 @@ class ReadPlan:
             elif query.kind == "ids":
                 size = self._layout.shard_bytes
                 pieces = [(shard * size, data) for shard, data in self.parts(replies, position)]
-                out.append(decode_segment_ids(pieces).tobytes())
+                out.append(decode_segment_ids(pieces))
             elif query.kind == "getbit":
                 if got:
                     out.append(int(got[0]))  # type: ignore[call-overload]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias, cast
 
 from .._core.cohort import (
     CohortLayout,
@@ -160,4 +160,4 @@ def _run(
         raise
     if temp_keys:
         bm.storage.delete(temp_keys)
-    return results
+    return cast("list[int | bytes]", results)  # cohort plans have no ids queries

@@ -20,7 +20,7 @@ from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeri
 from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
 from .._core.validate import check_name, check_uid
 from .._pairs import ExpressionMixin
-from .storage import SegmentedStorage
+from .storage import SegmentedStorage, QueryResult
 
 if TYPE_CHECKING:
     from .client import Bitmapist
@@ -75,7 +75,7 @@ class Expression(ExpressionMixin):
         """The ``BITOP`` steps that materialise this expression at :attr:`redis_key`."""
         return compile_plan(self._node, self._bm.options.scheme)
 
-    def _query(self, query: Query) -> int | bytes:
+    def _query(self, query: Query) -> QueryResult:
         plan = self.plan()
         (result,) = self._bm.storage.evaluate(plan.steps, [query])
         return result
@@ -139,10 +139,8 @@ class Expression(ExpressionMixin):
         if segments is not None:
             return decode_segment_ids(segments, use_numpy=self._bm.use_numpy)
         result = self._query(Query("ids", self.redis_key))
-        assert isinstance(result, bytes)
-        ids: array[int] = array("I")
-        ids.frombytes(result)
-        return ids
+        assert isinstance(result, array)
+        return result
 
     def __iter__(self) -> Iterator[int]:
         return self._iter_ids()

@@ -9,6 +9,7 @@ it. Keys are *logical* bitmapist keys; a backend may lay them out differently.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from typing import Protocol, TypeAlias, runtime_checkable
 
@@ -17,7 +18,8 @@ from .._core.plan import BitOpStep, Query
 
 __all__ = ("SegmentedStorage", "Storage", "QueryResult")
 
-QueryResult: TypeAlias = "int | bytes"
+#: ``int`` (count, getbit, exists), ``bytes`` (get) or ``array('I')`` (ids): see ``Query``.
+QueryResult: TypeAlias = "int | bytes | array[int]"
 
 
 class Storage(Protocol):

@@ -13,6 +13,7 @@ Deliberate differences: ``a & ~b`` is the exact set difference, result keys expi
 from __future__ import annotations
 
 import dataclasses
+from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -139,7 +140,7 @@ class _Bitmap:
             if stored is not None:
                 stored.append(self)
 
-    def _read(self, query: Query, what: str) -> int | bytes:
+    def _read(self, query: Query, what: str) -> int | bytes | array[int]:
         self._ensure_stored()
         (result,) = reader_for(self.system, what).storage.evaluate((), [query])
         return result
