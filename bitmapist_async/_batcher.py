@@ -48,6 +48,9 @@ logger = logging.getLogger("bitmapist_async")
 #: Value masks: a flush holding marks (value 1) has bit 1 set, one holding unmarks bit 2.
 _BOTH = 3
 
+#: Marks per part, at least, when a flush is sent in parts over idle connections.
+_MIN_PART = 32
+
 _Caller = tuple["asyncio.Future[None]", Sequence[Write]]
 _get_running_loop = asyncio.get_running_loop
 
@@ -132,6 +135,33 @@ class _Flush:
             value = self.value
             self.writes = [(key, offset, value) for offset in self.offsets for key in group]
             self.group = None
+
+    def split(self, parts: int) -> list[_Flush]:
+        """This group's marks as up to *parts* flushes of about equal size, in call order.
+
+        Repeated offsets stay in one part (the part of their first call), so each bit is
+        still sent once.
+        """
+        if parts < 2:
+            return [self]
+        distinct = dict.fromkeys(self.offsets)
+        step = -(-len(distinct) // parts)
+        where = {offset: i // step for i, offset in enumerate(distinct)}
+        out = []
+        for _ in range(-(-len(distinct) // step)):
+            part = _Flush()
+            part.group = part.group_keys = self.group_keys
+            part.value = self.value
+            part.mask = self.mask
+            out.append(part)
+        for offset, future in zip(self.offsets, self.futures, strict=True):
+            part = out[where[offset]]
+            part.offsets.append(offset)
+            part.futures.append(future)
+        width = len(self.group_keys)
+        for part in out:
+            part.size = len(part.offsets) * width
+        return out
 
     def group_calls(self) -> Iterator[tuple[asyncio.Future[None], MarkWrites]]:
         """The group's callers and their writes (to tell each how its writes went)."""
@@ -398,6 +428,12 @@ class WriteBatcher:
                 return  # a settling flush dispatches again
             if flush is self._open:
                 self._open = _Flush()
+                free = self._max_in_flight - len(self._in_flight)
+                if free > 1 and flush.group is not None and flush.done is None:
+                    # Idle connections: send the marks in parts, so that the callers of the
+                    # first part to return run while the server still works on the others.
+                    flush, *rest = flush.split(min(free, len(flush.offsets) // _MIN_PART))
+                    self._ready.extend(rest)
             else:
                 self._ready.popleft()
             self._in_flight.add(flush)

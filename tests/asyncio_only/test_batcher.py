@@ -377,3 +377,23 @@ async def test_a_refused_key_fails_every_mark_of_its_group(
     # The other keys' writes were stored (SETBIT is per command): never a false success.
     assert await bm.DayEvents("half", 2026, 11, 28).ids() == [1, 2, 3]
     assert await bm.MonthEvents("half", 2026, 11).ids() == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("in_flight", "parts"), [(4, 4), (2, 2), (1, 1)])
+async def test_a_flush_of_marks_goes_out_in_parts_over_idle_connections(
+    redis_url: str, command_log: CommandLog, in_flight: int, parts: int
+) -> None:
+    name = f"parts{in_flight}"
+    uids = list(range(0, 256 * 7, 7))
+    start = command_log.mark()
+    options = WriteOptions(max_in_flight=in_flight)
+    async with Bitmapist(redis_url, write_options=options) as bm:
+        await asyncio.gather(*(bm.mark_event(name, uid, NOW) for uid in uids))
+        assert await bm.DayEvents(name, 2026, 11, 28).ids() == uids
+        await bm.UniqueEvents("end").contains(0)
+    command_log.wait_for(["GETBIT", "trackist_end_u", "0"], start)
+    with command_log.lock:
+        sent = [(a, c) for a, c in command_log.commands[start:] if c[0] == "SETBIT"]
+    assert len(sent) == 3 * len(uids)  # each bit once
+    # One connection per part: the parts were in flight together.
+    assert len({address for address, _ in sent}) == parts
