@@ -400,6 +400,9 @@ async def test_progress_callback(redis_url: str, tmp_path: Path) -> None:
 async def test_bad_arguments_fail_before_io(
     bm: Bitmapist, command_log: CommandLog, tmp_path: Path
 ) -> None:
+    # MONITOR lags: wait until it has shown everything earlier tests sent, then start counting.
+    await bm.UniqueEvents(f"start-{tmp_path.name}").contains(0)
+    command_log.wait_for(["GETBIT", f"trackist_start-{tmp_path.name}_u", "0"])
     start = command_log.mark()
     with pytest.raises(TypeError, match=r"'events\.csv'"):
         await bm.import_events("events.csv")  # type: ignore[arg-type]
