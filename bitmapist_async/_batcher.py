@@ -31,7 +31,7 @@ import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from ._core.batch_scope import BatchBuffer, batches_open, current_batch
 from ._core.errors import ClientClosedError, RejectedWritesError, WriteFailedError
@@ -270,12 +270,8 @@ class WriteBatcher:
                 flush.futures.append(future)
                 flush.size += n
                 self._pending = pending + n
-                if flush.size >= self._max_flush:
-                    self._ready.append(flush)
-                    self._open = _Flush()
-                if not self._scheduled:
-                    self._scheduled = True
-                    loop.call_soon(self._dispatch)
+                if flush.size >= self._max_flush or not self._scheduled:
+                    self._queued(flush, loop)
                 return future
         writes = MarkWrites(keys, offset, value)
         if batches_open():
@@ -401,13 +397,17 @@ class WriteBatcher:
         flush.mask |= mask
         if not reserved:
             self._pending += n
+        self._queued(flush, loop)
+        return future
+
+    def _queued(self, flush: _Flush, loop: asyncio.AbstractEventLoop) -> None:
+        """After a call joined the open *flush*: cut it if full, and make sure a dispatch runs."""
         if flush.size >= self._max_flush:
             self._ready.append(flush)
             self._open = _Flush()
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._dispatch)
-        return future
 
     def _dispatch(self) -> None:
         """Start flushes, oldest first, while slots are free and values do not conflict."""
@@ -445,14 +445,17 @@ class WriteBatcher:
     async def _run(self, flush: _Flush) -> None:
         write_marks: Callable[[tuple[str, ...], list[int], int], Awaitable[None]] | None
         write_marks = getattr(self._storage, "write_marks", None)
-        group = flush.group
-        writes: Sequence[Write]
         send: Callable[[], Awaitable[None]]
-        if group is not None and write_marks is not None:
+        locate: Callable[[int], tuple[str, int]]  # (key, offset) of the i-th write sent
+        if flush.group is not None and write_marks is not None:
             # One group, one value: dropping repeated offsets is all the deduplication needed.
+            keys, width = flush.group, len(flush.group)
             offsets = list(dict.fromkeys(flush.offsets))
-            writes = _Rows(group, offsets, flush.value)
-            send = functools.partial(write_marks, group, offsets, flush.value)
+            send = functools.partial(write_marks, keys, offsets, flush.value)
+
+            def locate(i: int) -> tuple[str, int]:
+                return keys[i % width], offsets[i // width]
+
         else:
             flush.spell_out()
             if flush.mask == _BOTH:  # a bit may be set and cleared: the last call wins
@@ -460,12 +463,16 @@ class WriteBatcher:
             else:  # one value throughout: dropping repeats is enough
                 writes = list(dict.fromkeys(flush.writes))
             send = functools.partial(self._storage.write_bits, writes)
+
+            def locate(i: int) -> tuple[str, int]:
+                return writes[i][0], writes[i][1]
+
         error: BaseException | None = None
         rejected: dict[tuple[str, int], Exception] = {}
         try:
             await self._send(send)
         except RejectedWritesError as exc:
-            rejected = {writes[i][:2]: e for i, e in exc.rejected.items()}
+            rejected = {locate(i): e for i, e in exc.rejected.items()}
         except BaseException as exc:  # every caller must hear of it
             error = exc
         self._settle(flush, error, rejected)
@@ -545,33 +552,6 @@ class WriteBatcher:
             for waiter in idle:
                 if not waiter.done():
                     waiter.set_result(None)
-
-
-class _Rows(Sequence[Write]):
-    """The writes ``write_marks(keys, offsets, value)`` sends, in its order (read only when
-    the storage refuses some of them, to name them)."""
-
-    __slots__ = ("keys", "offsets", "value")
-
-    def __init__(self, keys: tuple[str, ...], offsets: list[int], value: int) -> None:
-        self.keys = keys
-        self.offsets = offsets
-        self.value = value
-
-    def __len__(self) -> int:
-        return len(self.keys) * len(self.offsets)
-
-    @overload
-    def __getitem__(self, index: int) -> Write: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Write]: ...
-
-    def __getitem__(self, index: int | slice) -> Write | list[Write]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(len(self))[index]]
-        row, column = divmod(range(len(self))[index], len(self.keys))
-        return (self.keys[column], self.offsets[row], self.value)
 
 
 def _mask(writes: Sequence[Write]) -> int:

@@ -138,19 +138,7 @@ class RedisStorage:
         if not self._fast_writes:
             await self._write_bits_pipeline(writes)
             return
-        data = self._pack_setbits(writes)
-        pool: Any = self._client.connection_pool
-        connection = await pool.get_connection(*self._get_connection_args)
-        try:
-            await connection.send_packed_command([data], check_health=False)
-            rejected = await self._read_replies(connection, len(writes))
-        except BaseException:
-            await connection.disconnect(nowait=True)
-            raise
-        finally:
-            await pool.release(connection)
-        if rejected:
-            raise RejectedWritesError(rejected)
+        await self._send_setbits(self._pack_setbits(writes), len(writes))
 
     async def write_marks(self, keys: Sequence[str], offsets: Sequence[int], value: int) -> None:
         """``SETBIT key offset value`` for each offset and, within it, each of *keys*, in one
@@ -165,8 +153,14 @@ class RedisStorage:
             writes = [(key, offset, value) for offset in offsets for key in keys]
             await self._write_bits_pipeline(writes)
             return
-        data = self._pack_marks(keys, offsets, value)
-        count = len(keys) * len(offsets)
+        await self._send_setbits(self._pack_marks(keys, offsets, value), len(keys) * len(offsets))
+
+    async def _send_setbits(self, data: bytes, count: int) -> None:
+        """Send *count* packed ``SETBIT``s on a pooled connection and read their replies (in
+        one read when they are all ``:0``/``:1``).
+
+        :raises RejectedWritesError: the server refused some writes (the others are stored).
+        """
         pool: Any = self._client.connection_pool
         connection = await pool.get_connection(*self._get_connection_args)
         try:
