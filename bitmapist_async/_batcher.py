@@ -6,7 +6,12 @@ through its one :class:`WriteBatcher`:
 - A call's writes join the *open* flush and the call waits for that flush's reply. Calls that
   arrive while flushes are being sent accumulate in the open flush and travel together in the
   next one. A flush that reaches ``max_flush`` writes is cut, so a busy queue becomes several
-  flushes, up to ``max_in_flight`` of them sent concurrently (each on its own connection).
+  flushes, up to ``max_in_flight`` of them sent concurrently (each on its own connection); over
+  idle connections, a flush of one event's marks is sent in parts.
+- Marks of one event in the current period share one keys tuple
+  (:meth:`~bitmapist_async._core.options.ClientOptions.mark_keys`): while a flush holds only
+  such marks it keeps bare offsets, and storages that offer ``write_marks(keys, offsets,
+  value)`` get them in that shape.
 - Within a flush a bit is written once, with the value of the last call that touched it.
   Writes that would move a bit in opposite directions never travel in concurrent flushes (a
   flush holding values the in-flight ones do not waits for them), so the last call always wins.
