@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Awaitable
 from datetime import datetime, timezone
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -50,13 +51,14 @@ async def run(url: str, calls: list[Call], in_flight: int) -> dict[tuple[str, st
     async with Bitmapist(url, key_prefix=prefix, write_options=options) as bm:
         before = bm.options.mark_keys("a", None, None, None)
 
-        def call(kind: str, event: str, uid: int, dated: bool) -> object:
+        def call(kind: str, event: str, uid: int, dated: bool) -> Awaitable[None]:
             when = NOW if dated else None
             if kind == "mark":
                 return bm.mark_event(event, uid, when)
             if kind == "unmark":
                 return bm.unmark_event(event, uid, when)
-            return getattr(bm, kind)(event, uid)
+            marker: Awaitable[None] = getattr(bm, kind)(event, uid)
+            return marker
 
         # A call left unanswered fails here instead of hanging the suite.
         results = await asyncio.wait_for(asyncio.gather(*(call(*c) for c in calls)), 30)
