@@ -117,9 +117,10 @@ class _Flush:
 
     def add(self, writes: Sequence[Write], n: int, future: asyncio.Future[None]) -> None:
         """Append one call's *writes* (*n* of them), answered through *future*."""
+        first = not self.size
         self.size += n
         if type(writes) is MarkWrites:
-            if not self.size - n:  # the first call: it starts the group
+            if first:  # the first call starts the group
                 self.group = self.group_keys = writes.keys
                 self.value = writes.value
             group = self.group
@@ -239,6 +240,8 @@ class WriteBatcher:
 
         :raises ClientClosedError: :meth:`aclose` has started.
         """
+        if type(writes) is MarkWrites:
+            return self.write_mark(writes.keys, writes.offset, writes.value)
         if self._closed:
             raise ClientClosedError("the client is closed")
         if batches_open():
@@ -246,8 +249,6 @@ class WriteBatcher:
             if buffer is not None:
                 buffer.add(writes)
                 return _READY
-        if type(writes) is MarkWrites:
-            return self.write_mark(writes.keys, writes.offset, writes.value)
         return self._write(writes)
 
     def write_mark(self, keys: tuple[str, ...], offset: int, value: int) -> Awaitable[None]:

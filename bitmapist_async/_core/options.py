@@ -16,7 +16,7 @@ from typing import overload
 from .keys import KeyScheme
 from .periods import DayPeriod, HourPeriod, MonthPeriod, WeekPeriod
 from .shards import DEFAULT_SHARD_BITS, Layout, ShardLayout, check_layout, check_shard_bits
-from .validate import MAX_UID, check_name, check_prefix, check_uid, to_local
+from .validate import check_name, check_prefix, check_uid, to_local
 
 __all__ = ("ClientOptions", "MarkWrites", "Write")
 
@@ -25,7 +25,7 @@ Write = tuple[str, int, int]
 
 _time = time.time
 
-#: Names whose current keys :meth:`ClientOptions.event_writes` remembers (then it starts over).
+#: Names whose current keys :meth:`ClientOptions.mark_keys` remembers (then it starts over).
 _MARK_KEYS_CACHE = 4096
 
 
@@ -171,7 +171,7 @@ class ClientOptions:
     ) -> MarkWrites:
         """The SETBITs of one ``mark_event``/``unmark_event`` call (validated): month, ISO
         week and day, then hour and unique when tracked."""
-        offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
+        offset = check_uid(uid)
         return MarkWrites(
             self.mark_keys(event_name, now, track_hourly, track_unique), offset, value
         )
