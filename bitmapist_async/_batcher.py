@@ -16,6 +16,8 @@ through its one :class:`WriteBatcher`:
   Writes that would move a bit in opposite directions never travel in concurrent flushes (a
   flush holding values the in-flight ones do not waits for them), so the last call always wins.
 - ``max_pending`` caps the writes accepted and not yet stored; callers beyond it wait, in order.
+- When a flush is stored, its callers' tasks are woken from one loop callback
+  (:mod:`bitmapist_async._wakeups`) rather than one each.
 - A flush runs in its own task: a cancelled caller does not cancel it for the others. A
   connection error or a timeout retries the whole flush (``SETBIT`` is idempotent) with capped,
   jittered backoff until ``retry_deadline``; then every caller of the flush gets
@@ -42,6 +44,7 @@ from ._core.batch_scope import BatchBuffer, batches_open, current_batch
 from ._core.errors import ClientClosedError, RejectedWritesError, WriteFailedError
 from ._core.options import MarkWrites, Write
 from ._core.write_options import WriteOptions, dedupe_writes
+from ._wakeups import batches_wakeups, set_results
 
 if TYPE_CHECKING:
     from ._async.storage import AsyncStorage
@@ -210,6 +213,7 @@ class WriteBatcher:
         self._scheduled = False
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._batched_wakeups = False  # see _wakeups: decided per loop
 
     # -- introspection (no I/O) -------------------------------------------------------------
 
@@ -359,6 +363,7 @@ class WriteBatcher:
             if self._loop is not None and (self._pending or self._room or self._in_flight):
                 raise RuntimeError("a client cannot write from two event loops at once")
             self._loop = loop
+            self._batched_wakeups = batches_wakeups(loop)
         return loop
 
     async def _enqueue_when_room(self, writes: Sequence[Write], n: int, mask: int) -> None:
@@ -518,12 +523,11 @@ class WriteBatcher:
         rejected: dict[tuple[str, int], Exception],
     ) -> None:
         if error is None and not rejected:
-            for future in flush.futures:
-                if not future.done():
-                    future.set_result(None)
-            for future, _ in flush.callers:
-                if not future.done():
-                    future.set_result(None)
+            futures = flush.futures
+            if flush.callers:
+                futures = [*futures, *(future for future, _ in flush.callers)]
+            assert self._loop is not None
+            set_results(self._loop, futures, self._batched_wakeups)
         else:
             unheard = 0
             for future, writes in itertools.chain(flush.group_calls(), flush.callers):

@@ -1,0 +1,170 @@
+"""Settling a flush's futures and waking their tasks from one loop callback (_wakeups)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+
+from bitmapist_async import Bitmapist
+from bitmapist_async._wakeups import _wake, batches_wakeups, set_results
+
+from ..servers import RedisProcess
+
+NOW = datetime(2026, 11, 28, 13, 45, tzinfo=timezone.utc)
+WHO: contextvars.ContextVar[int] = contextvars.ContextVar("who", default=-1)
+
+
+async def _waiting(count: int) -> tuple[list[asyncio.Future[None]], list[asyncio.Task[int]]]:
+    """*count* tasks, each in its own context, awaiting a future of its own."""
+    loop = asyncio.get_running_loop()
+    futures = [loop.create_future() for _ in range(count)]
+    woken: list[int] = []
+
+    async def waiter(i: int) -> int:
+        WHO.set(i)
+        await futures[i]
+        assert futures[i].done()  # done with its result before the task runs
+        woken.append(i)
+        return WHO.get()
+
+    tasks = [asyncio.create_task(waiter(i)) for i in range(count)]
+    while not all(f._callbacks for f in futures):  # every task is suspended on its future
+        await asyncio.sleep(0)
+    tasks[0].woken = woken  # type: ignore[attr-defined]
+    return futures, tasks
+
+
+async def test_the_standard_loop_batches() -> None:
+    assert batches_wakeups(asyncio.get_running_loop())
+
+
+@pytest.mark.parametrize("batched", [True, False])
+async def test_every_task_wakes_in_order_and_in_its_own_context(batched: bool) -> None:
+    futures, tasks = await _waiting(50)
+    loop = asyncio.get_running_loop()
+    set_results(loop, futures, batched)
+    assert all(f.done() and f.result() is None for f in futures)
+    async with asyncio.timeout(10):
+        assert await asyncio.gather(*tasks) == list(range(50))
+    assert tasks[0].woken == list(range(50))  # type: ignore[attr-defined]
+
+
+async def test_batched_wakeups_take_one_loop_callback() -> None:
+    futures, tasks = await _waiting(20)
+    loop: Any = asyncio.get_running_loop()
+    before = len(loop._ready)  # the standard loop's ready queue
+    set_results(loop, futures, True)
+    assert len(loop._ready) == before + 1
+    await asyncio.gather(*tasks)
+
+
+async def test_a_cancelled_future_is_left_alone() -> None:
+    futures, tasks = await _waiting(3)
+    tasks[1].cancel()
+    await asyncio.sleep(0)
+    assert futures[1].cancelled()
+    set_results(asyncio.get_running_loop(), futures, True)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[0] == 0 and results[2] == 2
+    assert isinstance(results[1], asyncio.CancelledError)
+
+
+async def test_a_future_with_more_callbacks_is_settled_the_plain_way() -> None:
+    futures, tasks = await _waiting(2)
+    seen: list[asyncio.Future[None]] = []
+    futures[1].add_done_callback(seen.append)
+    set_results(asyncio.get_running_loop(), futures, True)
+    assert await asyncio.gather(*tasks) == [0, 1]
+    assert seen == [futures[1]]
+
+
+async def test_a_failing_callback_goes_to_the_exception_handler_and_the_rest_run() -> None:
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    try:
+        futures = [loop.create_future() for _ in range(3)]
+        ran: list[int] = []
+
+        def callback(i: int) -> Any:
+            def run(_future: asyncio.Future[None]) -> None:
+                ran.append(i)
+                if i == 1:
+                    raise ValueError("boom")
+
+            return run
+
+        for i, future in enumerate(futures):
+            future.add_done_callback(callback(i))
+        set_results(loop, futures, True)
+        await asyncio.sleep(0)
+        assert ran == [0, 1, 2]
+        assert [type(e["exception"]) for e in errors] == [ValueError]
+    finally:
+        loop.set_exception_handler(None)
+
+
+def test_keyboard_interrupt_in_a_wakeup_leaves_the_rest_scheduled() -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        ran: list[int] = []
+
+        def run(i: int) -> Any:
+            def wake(_future: object) -> None:
+                ran.append(i)
+                if i == 0:
+                    raise KeyboardInterrupt
+
+            return wake
+
+        futures = [loop.create_future() for _ in range(3)]
+        wakeups = [(run(i), contextvars.copy_context(), f) for i, f in enumerate(futures)]
+        loop.call_soon(_wake, loop, wakeups)
+        with pytest.raises(KeyboardInterrupt):
+            loop.run_until_complete(asyncio.sleep(0.01))
+        loop.run_until_complete(asyncio.sleep(0))
+        assert ran == [0, 1, 2]
+    finally:
+        loop.close()
+
+
+class _OtherFuture(asyncio.Future[Any]):
+    """What a third-party loop's ``create_future`` might return."""
+
+
+class _OtherLoop(asyncio.SelectorEventLoop):
+    def create_future(self) -> asyncio.Future[Any]:
+        return _OtherFuture(loop=self)
+
+
+def test_a_loop_of_other_futures_is_not_batched_and_its_marks_work(
+    private_server: RedisProcess,
+) -> None:
+    async def main() -> list[int]:
+        assert not batches_wakeups(asyncio.get_running_loop())
+        async with Bitmapist(private_server.url) as bm:
+            await asyncio.gather(*(bm.mark_unique("other_loop", uid) for uid in range(100)))
+            return await bm.UniqueEvents("other_loop").ids()
+
+    loop = _OtherLoop()
+    try:
+        assert loop.run_until_complete(main()) == list(range(100))
+    finally:
+        loop.close()
+
+
+async def test_marking_tasks_resume_in_their_own_context(private_server: RedisProcess) -> None:
+    async def producer(bm: Bitmapist, i: int) -> None:
+        WHO.set(i)
+        for round_ in range(5):
+            await bm.mark_event("ctx", i * 10 + round_, NOW)
+            assert WHO.get() == i
+
+    async with Bitmapist(private_server.url) as bm:
+        async with asyncio.timeout(30):
+            await asyncio.gather(*(producer(bm, i) for i in range(500)))
+        assert await bm.MonthEvents("ctx", 2026, 11).count() == 2_500
