@@ -6,12 +6,13 @@ through its one :class:`WriteBatcher`:
 - A call's writes join the *open* flush and the call waits for that flush's reply. Calls that
   arrive while flushes are being sent accumulate in the open flush and travel together in the
   next one. A flush that reaches ``max_flush`` writes is cut, so a busy queue becomes several
-  flushes, up to ``max_in_flight`` of them sent concurrently (each on its own connection); over
-  idle connections, a flush of one event's marks is sent in parts.
+  flushes, up to ``max_in_flight`` of them sent concurrently (each on its own connection).
 - Marks of one event in the current period share one keys tuple
   (:meth:`~bitmapist_async._core.options.ClientOptions.mark_keys`): while a flush holds only
   such marks it keeps bare offsets, and storages that offer ``write_marks(keys, offsets,
-  value)`` get them in that shape.
+  value, progress)`` get them in that shape. Such a storage reports the leading marks whose
+  replies have arrived while it reads the rest, and their callers are answered at once: the
+  first callers run while the server still works on the end of the flush.
 - Within a flush a bit is written once, with the value of the last call that touched it.
   Writes that would move a bit in opposite directions never travel in concurrent flushes (a
   flush holding values the in-flight ones do not waits for them), so the last call always wins.
@@ -56,9 +57,6 @@ logger = logging.getLogger("bitmapist_async")
 #: Value masks: a flush holding marks (value 1) has bit 1 set, one holding unmarks bit 2.
 _BOTH = 3
 
-#: Marks per part, at least, when a flush is sent in parts over idle connections.
-_MIN_PART = 32
-
 _Caller = tuple["asyncio.Future[None]", Sequence[Write]]
 _get_running_loop = asyncio.get_running_loop
 
@@ -99,6 +97,7 @@ class _Flush:
         "group_keys",
         "mask",
         "offsets",
+        "settled",
         "size",
         "task",
         "value",
@@ -111,6 +110,7 @@ class _Flush:
         self.value = 0
         self.offsets: list[int] = []  # of the group's marks, in call order
         self.futures: list[asyncio.Future[None]] = []  # of the group's marks, likewise
+        self.settled = 0  # leading futures already answered while the replies came in
         self.writes: list[Write] = []  # once spelled out: every caller's, in call order
         self.callers: list[_Caller] = []  # calls that did not join the group
         self.size = 0  # writes, counted as spelled out
@@ -145,38 +145,47 @@ class _Flush:
             self.writes = [(key, offset, value) for offset in self.offsets for key in group]
             self.group = None
 
-    def split(self, parts: int) -> list[_Flush]:
-        """This group's marks as up to *parts* flushes of about equal size, in call order.
-
-        Repeated offsets stay in one part (the part of their first call), so each bit is
-        still sent once.
-        """
-        if parts < 2:
-            return [self]
-        distinct = dict.fromkeys(self.offsets)
-        step = -(-len(distinct) // parts)
-        where = {offset: i // step for i, offset in enumerate(distinct)}
-        out = []
-        for _ in range(-(-len(distinct) // step)):
-            part = _Flush()
-            part.group = part.group_keys = self.group_keys
-            part.value = self.value
-            part.mask = self.mask
-            out.append(part)
-        for offset, future in zip(self.offsets, self.futures, strict=True):
-            part = out[where[offset]]
-            part.offsets.append(offset)
-            part.futures.append(future)
-        width = len(self.group_keys)
-        for part in out:
-            part.size = len(part.offsets) * width
-        return out
-
     def group_calls(self) -> Iterator[tuple[asyncio.Future[None], MarkWrites]]:
         """The group's callers and their writes (to tell each how its writes went)."""
-        keys, value = self.group_keys, self.value
-        for future, offset in zip(self.futures, self.offsets, strict=True):
+        keys, value, settled = self.group_keys, self.value, self.settled
+        for future, offset in zip(self.futures[settled:], self.offsets[settled:], strict=True):
             yield future, MarkWrites(keys, offset, value)
+
+
+class _Progress:
+    """Answers a group flush's callers as the storage reports its leading offsets stored."""
+
+    __slots__ = ("_batched", "_flush", "_loop", "_where")
+
+    def __init__(
+        self,
+        flush: _Flush,
+        offsets: list[int],
+        loop: asyncio.AbstractEventLoop | None,
+        batched: bool,
+    ) -> None:
+        self._flush = flush
+        self._loop = loop
+        self._batched = batched
+        self._where: list[int] | None = None  # each call's index in *offsets*, if not its own
+        if len(offsets) < len(flush.offsets):  # repeated offsets were dropped
+            index = {offset: i for i, offset in enumerate(offsets)}
+            self._where = [index[offset] for offset in flush.offsets]
+
+    def __call__(self, stored: int) -> None:
+        """The first *stored* offsets sent are stored: answer the calls, in order, whose bits
+        are all among them."""
+        flush = self._flush
+        start = end = flush.settled
+        where = self._where
+        if where is None:
+            end = max(start, min(stored, len(flush.futures)))
+        else:
+            while end < len(where) and where[end] < stored:
+                end += 1
+        if end > start and self._loop is not None:
+            set_results(self._loop, flush.futures[start:end], self._batched)
+            flush.settled = end
 
 
 class _Exhausted(Exception):
@@ -439,12 +448,6 @@ class WriteBatcher:
                 return  # a settling flush dispatches again
             if flush is self._open:
                 self._open = _Flush()
-                free = self._max_in_flight - len(self._in_flight)
-                if free > 1 and flush.group is not None and flush.done is None:
-                    # Idle connections: send the marks in parts, so that the callers of the
-                    # first part to return run while the server still works on the others.
-                    flush, *rest = flush.split(min(free, len(flush.offsets) // _MIN_PART))
-                    self._ready.extend(rest)
             else:
                 self._ready.popleft()
             self._in_flight.add(flush)
@@ -454,7 +457,7 @@ class WriteBatcher:
     # -- sending ----------------------------------------------------------------------------
 
     async def _run(self, flush: _Flush) -> None:
-        write_marks: Callable[[tuple[str, ...], list[int], int], Awaitable[None]] | None
+        write_marks: Callable[..., Awaitable[None]] | None
         write_marks = getattr(self._storage, "write_marks", None)
         send: Callable[[], Awaitable[None]]
         locate: Callable[[int], tuple[str, int]]  # (key, offset) of the i-th write sent
@@ -462,7 +465,8 @@ class WriteBatcher:
             # One group, one value: dropping repeated offsets is all the deduplication needed.
             keys, width = flush.group, len(flush.group)
             offsets = list(dict.fromkeys(flush.offsets))
-            send = functools.partial(write_marks, keys, offsets, flush.value)
+            progress = _Progress(flush, offsets, self._loop, self._batched_wakeups)
+            send = functools.partial(write_marks, keys, offsets, flush.value, progress)
 
             def locate(i: int) -> tuple[str, int]:
                 return keys[i % width], offsets[i // width]
@@ -524,6 +528,8 @@ class WriteBatcher:
     ) -> None:
         if error is None and not rejected:
             futures = flush.futures
+            if flush.settled:
+                futures = futures[flush.settled :]
             if flush.callers:
                 futures = [*futures, *(future for future, _ in flush.callers)]
             assert self._loop is not None

@@ -108,43 +108,75 @@ class Checkpoint:
 
 
 class AsyncIntReplies:
-    """Reads a flush's ``SETBIT`` replies in one go when they are all ``:0`` or ``:1``."""
+    """Reads a flush's ``SETBIT`` replies as they arrive, while they are all ``:0`` or ``:1``."""
 
     @staticmethod
-    async def read(parser: Any, count: int) -> bool:
+    async def read(
+        parser: Any, count: int, progress: Callable[[int], None] | None = None, width: int = 1
+    ) -> int:
         """Read *count* replies from the socket behind redis-py's hiredis *parser*.
 
-        Each reply is at least 4 bytes (``:0\r\n``), so exactly ``4 * count`` bytes are read.
-        Returns ``True`` when they are *count* integer replies 0 or 1 (all consumed); otherwise
-        feeds the bytes to the parser's reader and returns ``False``, and the caller reads the
-        replies one by one as usual.
+        While the replies are ``:0``/``:1`` (4 bytes each) they are checked here, a chunk at a
+        time as the socket delivers them, and *progress* (if given) is told how many leading
+        groups of *width* replies have arrived whole (a mark's keys, say), each time that
+        number grows. Returns how many leading replies were consumed that way: *count*, or
+        fewer when another kind of reply came. Its bytes and what followed them in that chunk
+        are then fed to the parser's reader, where the caller reads the remaining replies as
+        usual. Returns 0 for a parser of unknown shape and for a reader that holds data.
 
-        :raises OSError: the connection broke (``EOFError`` for a closed one).
+        Each reply is at least 4 bytes (``:0\r\n``): no more than ``4 * count`` bytes are read.
+
+        :raises OSError: the connection broke (``ConnectionResetError`` for a closed one).
         """
         stream = getattr(parser, "_stream", None)
         reader = getattr(parser, "_reader", None)
         if not isinstance(stream, asyncio.StreamReader) or reader is None or reader.has_data():
-            return False
-        try:
-            data = await stream.readexactly(4 * count)
-        except asyncio.IncompleteReadError as exc:
-            raise ConnectionResetError(
-                f"connection closed after {len(exc.partial)} of {4 * count} reply bytes"
-            ) from exc
-        if (
-            data[0::4] == b":" * count
-            and data[2::4] == b"\r" * count
-            and data[3::4] == b"\n" * count
-            and not data[1::4].translate(None, b"01")
-        ):
-            return True
-        reader.feed(data)
-        return False
+            return 0
+        done = 0  # replies checked
+        left = b""  # the start of a reply that has not arrived whole
+        groups = 0  # reported to progress
+        while done < count:
+            chunk = await stream.read(4 * (count - done) - len(left))
+            if not chunk:
+                raise ConnectionResetError(
+                    f"connection closed after {4 * done + len(left)} of {4 * count} reply bytes"
+                )
+            data = left + chunk if left else chunk
+            n = len(data) >> 2
+            whole = _bit_replies(data, n)
+            done += whole
+            if whole < n:  # another kind of reply: the reader takes it from its first byte
+                reader.feed(data[4 * whole :])
+                count = done
+            else:
+                left = data[4 * n :]
+            if progress is not None and done // width > groups:
+                groups = done // width
+                progress(groups)
+        return done
+
+
+def _bit_replies(data: bytes, n: int) -> int:
+    """How many of the first *n* 4-byte replies in *data* are ``:0``/``:1``, from the start."""
+    end = 4 * n
+    if (
+        data[0:end:4] == b":" * n
+        and data[2:end:4] == b"\r" * n
+        and data[3:end:4] == b"\n" * n
+        and not data[1:end:4].translate(None, b"01")
+    ):
+        return n
+    for i in range(n):
+        if data[4 * i : 4 * i + 4] not in (b":0\r\n", b":1\r\n"):
+            return i
+    return n  # pragma: no cover - the checks above found a difference
 
 
 class IntReplies:
     """The sync twin of :class:`AsyncIntReplies`: no fast path."""
 
     @staticmethod
-    def read(parser: Any, count: int) -> bool:
-        return False
+    def read(
+        parser: Any, count: int, progress: Callable[[int], None] | None = None, width: int = 1
+    ) -> int:
+        return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis.asyncio as redis_api
@@ -140,10 +140,19 @@ class RedisStorage:
             return
         await self._send_setbits(self._pack_setbits(writes), len(writes))
 
-    async def write_marks(self, keys: Sequence[str], offsets: Sequence[int], value: int) -> None:
+    async def write_marks(
+        self,
+        keys: Sequence[str],
+        offsets: Sequence[int],
+        value: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         """``SETBIT key offset value`` for each offset and, within it, each of *keys*, in one
         write (what the batcher sends for many marks of one event and period).
 
+        :param progress: called with how many leading offsets are stored (every key's reply
+            arrived), each time that number grows, while the replies are plain bits: the
+            batcher answers those marks' callers before the last reply is in.
         :raises RejectedWritesError: the server refused some writes (indices count offsets
             first, then keys: write ``i`` is ``keys[i % len(keys)]``, ``offsets[i // len(keys)]``).
         """
@@ -153,11 +162,18 @@ class RedisStorage:
             writes = [(key, offset, value) for offset in offsets for key in keys]
             await self._write_bits_pipeline(writes)
             return
-        await self._send_setbits(self._pack_marks(keys, offsets, value), len(keys) * len(offsets))
+        data = self._pack_marks(keys, offsets, value)
+        await self._send_setbits(data, len(keys) * len(offsets), progress, len(keys))
 
-    async def _send_setbits(self, data: bytes, count: int) -> None:
-        """Send *count* packed ``SETBIT``s on a pooled connection and read their replies (in
-        one read when they are all ``:0``/``:1``).
+    async def _send_setbits(
+        self,
+        data: bytes,
+        count: int,
+        progress: Callable[[int], None] | None = None,
+        width: int = 1,
+    ) -> None:
+        """Send *count* packed ``SETBIT``s on a pooled connection and read their replies (as
+        they arrive while they are all ``:0``/``:1``, telling *progress* of each *width*).
 
         :raises RejectedWritesError: the server refused some writes (the others are stored).
         """
@@ -165,11 +181,15 @@ class RedisStorage:
         connection = await pool.get_connection(*self._get_connection_args)
         try:
             await connection.send_packed_command([data], check_health=False)
+            parser = getattr(connection, "_parser", None)
             try:
-                done = await AsyncIntReplies.read(getattr(connection, "_parser", None), count)
+                done = await AsyncIntReplies.read(parser, count, progress, width)
             except OSError as exc:  # as redis-py's own reads report it
                 raise RedisConnectionError(f"Error while reading replies: {exc}") from exc
-            rejected = {} if done else await self._read_replies(connection, count)
+            rejected: dict[int, Exception] = {}
+            if done < count:
+                rest = await self._read_replies(connection, count - done)
+                rejected = {done + i: e for i, e in rest.items()}
         except BaseException:
             await connection.disconnect(nowait=True)
             raise

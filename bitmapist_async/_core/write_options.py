@@ -36,8 +36,8 @@ class WriteOptions:
     :param max_in_flight: flushes sent concurrently, each on its own pooled connection. Writes
         that would change a bit in opposite directions never travel in concurrent flushes.
         Async client only.
-    :param max_flush: writes per flush; a busier queue is cut into several flushes, which keeps
-        the client and the server busy at the same time. Async client only.
+    :param max_flush: writes per flush; a busier queue is cut into several flushes (up to
+        ``max_in_flight`` of them on the wire at once). Async client only.
     :param attempt_timeout: seconds one attempt at sending a flush may take before it counts as
         failed and is retried (async client; the sync client relies on ``socket_timeout``).
     :param retry_deadline: seconds after the first attempt during which a flush that failed
@@ -53,7 +53,7 @@ class WriteOptions:
 
     max_pending: int = 100_000
     max_in_flight: int = 4
-    max_flush: int = 1_024
+    max_flush: int = 4_096
     attempt_timeout: float = 10.0
     retry_deadline: float = 30.0
     backoff_initial: float = 0.05

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import inspect
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis as redis_api
@@ -142,10 +142,19 @@ class RedisStorage:
             return
         self._send_setbits(self._pack_setbits(writes), len(writes))
 
-    def write_marks(self, keys: Sequence[str], offsets: Sequence[int], value: int) -> None:
+    def write_marks(
+        self,
+        keys: Sequence[str],
+        offsets: Sequence[int],
+        value: int,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         """``SETBIT key offset value`` for each offset and, within it, each of *keys*, in one
         write (what the batcher sends for many marks of one event and period).
 
+        :param progress: called with how many leading offsets are stored (every key's reply
+            arrived), each time that number grows, while the replies are plain bits: the
+            batcher answers those marks' callers before the last reply is in.
         :raises RejectedWritesError: the server refused some writes (indices count offsets
             first, then keys: write ``i`` is ``keys[i % len(keys)]``, ``offsets[i // len(keys)]``).
         """
@@ -155,11 +164,18 @@ class RedisStorage:
             writes = [(key, offset, value) for offset in offsets for key in keys]
             self._write_bits_pipeline(writes)
             return
-        self._send_setbits(self._pack_marks(keys, offsets, value), len(keys) * len(offsets))
+        data = self._pack_marks(keys, offsets, value)
+        self._send_setbits(data, len(keys) * len(offsets), progress, len(keys))
 
-    def _send_setbits(self, data: bytes, count: int) -> None:
-        """Send *count* packed ``SETBIT``s on a pooled connection and read their replies (in
-        one read when they are all ``:0``/``:1``).
+    def _send_setbits(
+        self,
+        data: bytes,
+        count: int,
+        progress: Callable[[int], None] | None = None,
+        width: int = 1,
+    ) -> None:
+        """Send *count* packed ``SETBIT``s on a pooled connection and read their replies (as
+        they arrive while they are all ``:0``/``:1``, telling *progress* of each *width*).
 
         :raises RejectedWritesError: the server refused some writes (the others are stored).
         """
@@ -167,11 +183,15 @@ class RedisStorage:
         connection = pool.get_connection(*self._get_connection_args)
         try:
             connection.send_packed_command([data], check_health=False)
+            parser = getattr(connection, "_parser", None)
             try:
-                done = IntReplies.read(getattr(connection, "_parser", None), count)
+                done = IntReplies.read(parser, count, progress, width)
             except OSError as exc:  # as redis-py's own reads report it
                 raise RedisConnectionError(f"Error while reading replies: {exc}") from exc
-            rejected = {} if done else self._read_replies(connection, count)
+            rejected: dict[int, Exception] = {}
+            if done < count:
+                rest = self._read_replies(connection, count - done)
+                rejected = {done + i: e for i, e in rest.items()}
         except BaseException:
             connection.disconnect(nowait=True)
             raise

@@ -56,6 +56,7 @@ async def proxy(
     proxy = await RedisProxy(private_server.port).start()
     yield proxy
     proxy.release()
+    proxy.release_replies()
     await proxy.close()
 
 

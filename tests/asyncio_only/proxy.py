@@ -64,6 +64,10 @@ class RedisProxy:
         self._gate = asyncio.Event()
         self._gate.set()
         self._cut_at: int | None = None
+        self.replies_held = asyncio.Event()  # replies arrived past the allowance
+        self._reply_allowance: int | None = None
+        self._replies_gate = asyncio.Event()
+        self._replies_gate.set()
         self._links: set[_Link] = set()
         self._numbers = itertools.count()
         self._server: asyncio.Server | None = None
@@ -105,6 +109,17 @@ class RedisProxy:
             yield
         finally:
             self.release()
+
+    def hold_replies_after(self, nbytes: int) -> None:
+        """Forward only the next *nbytes* bytes the server sends; keep the rest, in order,
+        until :meth:`release_replies`."""
+        self._reply_allowance = nbytes
+        self.replies_held.clear()
+        self._replies_gate.clear()
+
+    def release_replies(self) -> None:
+        self._reply_allowance = None
+        self._replies_gate.set()
 
     def cut_all(self) -> None:
         """Drop every connection at once, both sides."""
@@ -181,5 +196,16 @@ class RedisProxy:
             parser.feed(data)
             while parser.gets() is not False:
                 link.outstanding -= 1
-            link.client_writer.write(data)
-            await link.client_writer.drain()
+            allowance = self._reply_allowance
+            if allowance is not None:
+                head, data = data[:allowance], data[allowance:]
+                self._reply_allowance = allowance - len(head)
+                if head:
+                    link.client_writer.write(head)
+                    await link.client_writer.drain()
+                if data:
+                    self.replies_held.set()
+                    await self._replies_gate.wait()
+            if data:
+                link.client_writer.write(data)
+                await link.client_writer.drain()

@@ -379,21 +379,22 @@ async def test_a_refused_key_fails_every_mark_of_its_group(
     assert await bm.MonthEvents("half", 2026, 11).ids() == [1, 2, 3]
 
 
-@pytest.mark.parametrize(("in_flight", "parts"), [(4, 4), (2, 2), (1, 1)])
-async def test_a_flush_of_marks_goes_out_in_parts_over_idle_connections(
-    redis_url: str, command_log: CommandLog, in_flight: int, parts: int
+async def test_callers_are_answered_as_their_replies_arrive(
+    proxy: RedisProxy, private_admin: redis.Redis
 ) -> None:
-    name = f"parts{in_flight}"
-    uids = list(range(0, 256 * 7, 7))
-    start = command_log.mark()
-    options = WriteOptions(max_in_flight=in_flight)
-    async with Bitmapist(redis_url, write_options=options) as bm:
-        await asyncio.gather(*(bm.mark_event(name, uid, NOW) for uid in uids))
-        assert await bm.DayEvents(name, 2026, 11, 28).ids() == uids
-        await bm.UniqueEvents("end").contains(0)
-    command_log.wait_for(["GETBIT", "trackist_end_u", "0"], start)
-    with command_log.lock:
-        sent = [(a, c) for a, c in command_log.commands[start:] if c[0] == "SETBIT"]
-    assert len(sent) == 3 * len(uids)  # each bit once
-    # One connection per part: the parts were in flight together.
-    assert len({address for address, _ in sent}) == parts
+    uids = list(range(100))
+    async with Bitmapist(proxy.url) as bm:
+        await bm.ping()
+        proxy.hold_replies_after(10 * 3 * 4)  # ":0\r\n" for each key of the first 10 marks
+        try:
+            tasks = [asyncio.create_task(bm.mark_event("progress", uid, NOW)) for uid in uids]
+            async with asyncio.timeout(10):
+                await proxy.replies_held.wait()  # the flush went out whole, as one
+                await asyncio.gather(*tasks[:10])
+            assert not any(task.done() for task in tasks[10:])
+            day = "trackist_progress_2026-11-28"
+            assert [private_admin.getbit(day, uid) for uid in uids[:10]] == [1] * 10
+        finally:
+            proxy.release_replies()
+        await asyncio.gather(*tasks)
+        assert await bm.DayEvents("progress", 2026, 11, 28).ids() == uids

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
+import pytest
 import redis
 
 from bitmapist_async import Bitmapist, WriteFailedError, WriteOptions
@@ -122,6 +123,26 @@ async def test_retries_run_out_then_the_client_recovers(
         await bm.mark_unique("r", 20)
     assert private_admin.getbit("trackist_r_u", 0) == 1
     assert private_admin.getbit("trackist_r_u", 20) == 1
+
+
+async def test_callers_answered_before_a_cut_keep_their_answer(
+    proxy: RedisProxy, private_admin: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    options = WriteOptions(retry_deadline=0.3, backoff_initial=0.01, backoff_max=0.05)
+    async with Bitmapist(proxy.url, write_options=options) as bm:
+        await bm.ping()
+        proxy.hold_replies_after(10 * 3 * 4)  # the replies to the first 10 marks
+        tasks = [asyncio.create_task(bm.mark_event("cut", uid)) for uid in range(100)]
+        async with asyncio.timeout(10):
+            await asyncio.gather(*tasks[:10])
+        proxy.refuse = True
+        proxy.cut_all()
+        proxy.release_replies()
+        results = await asyncio.gather(*tasks[10:], return_exceptions=True)
+        assert all(isinstance(r, WriteFailedError) for r in results)
+        proxy.refuse = False
+    assert all(task.result() is None for task in tasks[:10])
+    assert "cancelled call" not in caplog.text  # answered calls are not "unheard"
 
 
 async def test_a_stalled_server_counts_as_a_timeout(

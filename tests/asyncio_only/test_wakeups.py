@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bitmapist_async import Bitmapist
+from bitmapist_async._batcher import _Flush, _Progress
 from bitmapist_async._wakeups import _wake, batches_wakeups, set_results
 
 from ..servers import RedisProcess
@@ -168,3 +169,32 @@ async def test_marking_tasks_resume_in_their_own_context(private_server: RedisPr
         async with asyncio.timeout(30):
             await asyncio.gather(*(producer(bm, i) for i in range(500)))
         assert await bm.MonthEvents("ctx", 2026, 11).count() == 2_500
+
+
+@pytest.mark.parametrize("batched", [True, False])
+async def test_progress_answers_calls_in_order_once_their_bits_are_stored(batched: bool) -> None:
+    loop = asyncio.get_running_loop()
+    flush = _Flush()
+    flush.offsets = [5, 7, 5, 9]  # the third call repeats the first one's bit
+    flush.futures = [loop.create_future() for _ in flush.offsets]
+    progress = _Progress(flush, [5, 7, 9], loop, batched)
+    answered = []
+    for stored in (0, 1, 1, 2, 3):
+        progress(stored)
+        answered.append(sum(f.done() for f in flush.futures))
+    assert answered == [0, 1, 1, 3, 4]
+    assert flush.settled == 4
+
+
+async def test_progress_without_repeats_answers_a_prefix() -> None:
+    loop = asyncio.get_running_loop()
+    flush = _Flush()
+    flush.offsets = [1, 2, 3]
+    flush.futures = [loop.create_future() for _ in flush.offsets]
+    flush.futures[1].cancel()  # a cancelled caller is skipped, not answered
+    progress = _Progress(flush, [1, 2, 3], loop, True)
+    progress(2)
+    assert flush.futures[0].done() and not flush.futures[2].done()
+    assert flush.settled == 2
+    progress(3)
+    assert flush.futures[2].result() is None
