@@ -29,7 +29,7 @@ from .._core.errors import RejectedWritesError
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
-from .._pairs import AsyncIntReplies
+from .._pairs import AsyncIntReplies, AsyncKeptConnections
 from .storage import QueryResult
 
 __all__ = ("RedisStorage", "redis_connect_kwargs")
@@ -107,6 +107,7 @@ class RedisStorage:
         self._encoding_errors = str(pool.connection_kwargs.get("encoding_errors", "strict"))
         self._get_connection_args = _get_connection_args(pool)
         self._setbit_headers: dict[str, bytes] = {}
+        self._kept = AsyncKeptConnections()  # between flushes
         self._fast_writes = not (
             getattr(self._client, "single_connection_client", False)
             or getattr(self._client, "_single_connection_client", False)
@@ -178,7 +179,7 @@ class RedisStorage:
         :raises RejectedWritesError: the server refused some writes (the others are stored).
         """
         pool: Any = self._client.connection_pool
-        connection = await pool.get_connection(*self._get_connection_args)
+        connection = await self._kept.take(pool, self._get_connection_args)
         try:
             await connection.send_packed_command([data], check_health=False)
             parser = getattr(connection, "_parser", None)
@@ -192,9 +193,9 @@ class RedisStorage:
                 rejected = {done + i: e for i, e in rest.items()}
         except BaseException:
             await connection.disconnect(nowait=True)
-            raise
-        finally:
             await pool.release(connection)
+            raise
+        await self._kept.give_back(pool, connection)
         if rejected:
             raise RejectedWritesError(rejected)
 
@@ -449,6 +450,7 @@ class RedisStorage:
         await self._client.ping()
 
     async def aclose(self) -> None:
+        await self._kept.release_all(self._client.connection_pool)
         if self._owns_client:
             await self._client.aclose()
 

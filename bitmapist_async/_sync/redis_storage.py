@@ -31,7 +31,7 @@ from .._core.errors import RejectedWritesError
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
-from .._pairs import IntReplies
+from .._pairs import IntReplies, KeptConnections
 from .storage import QueryResult
 
 __all__ = ("RedisStorage", "redis_connect_kwargs")
@@ -109,6 +109,7 @@ class RedisStorage:
         self._encoding_errors = str(pool.connection_kwargs.get("encoding_errors", "strict"))
         self._get_connection_args = _get_connection_args(pool)
         self._setbit_headers: dict[str, bytes] = {}
+        self._kept = KeptConnections()  # between flushes
         self._fast_writes = not (
             getattr(self._client, "single_connection_client", False)
             or getattr(self._client, "_single_connection_client", False)
@@ -180,7 +181,7 @@ class RedisStorage:
         :raises RejectedWritesError: the server refused some writes (the others are stored).
         """
         pool: Any = self._client.connection_pool
-        connection = pool.get_connection(*self._get_connection_args)
+        connection = self._kept.take(pool, self._get_connection_args)
         try:
             connection.send_packed_command([data], check_health=False)
             parser = getattr(connection, "_parser", None)
@@ -194,9 +195,9 @@ class RedisStorage:
                 rejected = {done + i: e for i, e in rest.items()}
         except BaseException:
             connection.disconnect(nowait=True)
-            raise
-        finally:
             pool.release(connection)
+            raise
+        self._kept.give_back(pool, connection)
         if rejected:
             raise RejectedWritesError(rejected)
 
@@ -451,6 +452,7 @@ class RedisStorage:
         self._client.ping()
 
     def close(self) -> None:
+        self._kept.release_all(self._client.connection_pool)
         if self._owns_client:
             self._client.close()
 

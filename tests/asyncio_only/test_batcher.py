@@ -388,9 +388,8 @@ async def test_callers_are_answered_as_their_replies_arrive(
         proxy.hold_replies_after(10 * 3 * 4)  # ":0\r\n" for each key of the first 10 marks
         try:
             tasks = [asyncio.create_task(bm.mark_event("progress", uid, NOW)) for uid in uids]
-            async with asyncio.timeout(10):
-                await proxy.replies_held.wait()  # the flush went out whole, as one
-                await asyncio.gather(*tasks[:10])
+            await asyncio.wait_for(proxy.replies_held.wait(), 10)  # the flush went out as one
+            await asyncio.wait_for(asyncio.gather(*tasks[:10]), 10)
             assert not any(task.done() for task in tasks[10:])
             day = "trackist_progress_2026-11-28"
             assert [private_admin.getbit(day, uid) for uid in uids[:10]] == [1] * 10

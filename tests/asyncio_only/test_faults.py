@@ -133,8 +133,7 @@ async def test_callers_answered_before_a_cut_keep_their_answer(
         await bm.ping()
         proxy.hold_replies_after(10 * 3 * 4)  # the replies to the first 10 marks
         tasks = [asyncio.create_task(bm.mark_event("cut", uid)) for uid in range(100)]
-        async with asyncio.timeout(10):
-            await asyncio.gather(*tasks[:10])
+        await asyncio.wait_for(asyncio.gather(*tasks[:10]), 10)
         proxy.refuse = True
         proxy.cut_all()
         proxy.release_replies()

@@ -33,8 +33,8 @@ async def _waiting(count: int) -> tuple[list[asyncio.Future[None]], list[asyncio
         return WHO.get()
 
     tasks = [asyncio.create_task(waiter(i)) for i in range(count)]
-    while not all(f._callbacks for f in futures):  # every task is suspended on its future
-        await asyncio.sleep(0)
+    while not all(f._callbacks for f in futures):  # noqa: ASYNC110 - only the loop's turns
+        await asyncio.sleep(0)  # every task is suspended on its future
     tasks[0].woken = woken  # type: ignore[attr-defined]
     return futures, tasks
 
@@ -49,8 +49,7 @@ async def test_every_task_wakes_in_order_and_in_its_own_context(batched: bool) -
     loop = asyncio.get_running_loop()
     set_results(loop, futures, batched)
     assert all(f.done() and f.result() is None for f in futures)
-    async with asyncio.timeout(10):
-        assert await asyncio.gather(*tasks) == list(range(50))
+    assert await asyncio.wait_for(asyncio.gather(*tasks), 10) == list(range(50))
     assert tasks[0].woken == list(range(50))  # type: ignore[attr-defined]
 
 
@@ -70,7 +69,8 @@ async def test_a_cancelled_future_is_left_alone() -> None:
     assert futures[1].cancelled()
     set_results(asyncio.get_running_loop(), futures, True)
     results = await asyncio.gather(*tasks, return_exceptions=True)
-    assert results[0] == 0 and results[2] == 2
+    assert results[0] == 0
+    assert results[2] == 2
     assert isinstance(results[1], asyncio.CancelledError)
 
 
@@ -166,8 +166,7 @@ async def test_marking_tasks_resume_in_their_own_context(private_server: RedisPr
             assert WHO.get() == i
 
     async with Bitmapist(private_server.url) as bm:
-        async with asyncio.timeout(30):
-            await asyncio.gather(*(producer(bm, i) for i in range(500)))
+        await asyncio.wait_for(asyncio.gather(*(producer(bm, i) for i in range(500))), 30)
         assert await bm.MonthEvents("ctx", 2026, 11).count() == 2_500
 
 
@@ -194,7 +193,8 @@ async def test_progress_without_repeats_answers_a_prefix() -> None:
     flush.futures[1].cancel()  # a cancelled caller is skipped, not answered
     progress = _Progress(flush, [1, 2, 3], loop, True)
     progress(2)
-    assert flush.futures[0].done() and not flush.futures[2].done()
+    assert flush.futures[0].done()
+    assert not flush.futures[2].done()
     assert flush.settled == 2
     progress(3)
     assert flush.futures[2].result() is None

@@ -1,0 +1,121 @@
+"""Connections the async Redis storage keeps between flushes (``_pairs.AsyncKeptConnections``)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio as redis_api
+
+from bitmapist_async import Bitmapist, WriteFailedError, WriteOptions
+from bitmapist_async._async.redis_storage import RedisStorage, redis_connect_kwargs
+from bitmapist_async._pairs import AsyncKeptConnections
+
+from ..servers import RedisProcess
+from .proxy import RedisProxy
+
+#: Any failed attempt is final: the first retry would start after the deadline.
+NO_RETRY = WriteOptions(retry_deadline=0.01, backoff_initial=1.0)
+
+
+async def _closed(connection: Any) -> None:
+    """Until the event loop has seen the server close *connection*."""
+    stream = connection._parser._stream
+    while not stream.at_eof():  # noqa: ASYNC110 - an EOF sets no event we could wait on
+        await asyncio.sleep(0)
+
+
+def _kept(bm: Bitmapist) -> list[Any]:
+    storage = bm.storage
+    assert isinstance(storage, RedisStorage)
+    return storage._kept._connections
+
+
+async def test_flushes_reuse_one_kept_connection(
+    private_server: RedisProcess, private_admin: redis.Redis
+) -> None:
+    async with Bitmapist(private_server.url) as bm:
+        await bm.mark_event("kept", 1)
+        (first,) = _kept(bm)
+        for uid in range(2, 20):
+            await bm.mark_event("kept", uid)
+            assert _kept(bm) == [first]
+        keys = bm.options.mark_keys("kept", None, None, None)
+    assert [private_admin.bitcount(key) for key in keys] == [19, 19, 19]
+
+
+async def test_a_kept_connection_the_server_closed_is_replaced_before_sending(
+    private_server: RedisProcess, private_admin: redis.Redis
+) -> None:
+    async with Bitmapist(private_server.url, write_options=NO_RETRY) as bm:
+        await bm.mark_unique("closed", 1)
+        (kept,) = _kept(bm)
+        socket = kept._writer
+        assert private_admin.client_kill_filter(_type="normal", skipme=True) >= 1
+        await asyncio.wait_for(_closed(kept), 10)
+        await bm.mark_unique("closed", 2)  # a failed attempt would raise (no retries)
+        assert len(_kept(bm)) == 1
+        assert _kept(bm)[0]._writer is not socket  # the pool connected it again
+    assert [private_admin.getbit("trackist_closed_u", i) for i in (1, 2)] == [1, 1]
+
+
+async def test_closing_returns_kept_connections_to_a_callers_pool(
+    private_server: RedisProcess,
+) -> None:
+    client = redis_api.Redis.from_url(private_server.url, **redis_connect_kwargs())
+    pool: Any = client.connection_pool
+    try:
+        async with Bitmapist(client) as bm:
+            await asyncio.gather(*(bm.mark_unique("owned", uid) for uid in range(50)))
+            assert _kept(bm)
+            assert pool._in_use_connections  # kept ones count as in use
+        assert not pool._in_use_connections
+        assert await client.getbit("trackist_owned_u", 49) == 1  # the client still works
+    finally:
+        await client.aclose()
+
+
+async def test_a_connection_that_failed_goes_back_to_the_pool(proxy: RedisProxy) -> None:
+    options = WriteOptions(retry_deadline=30, backoff_initial=0.01, backoff_max=0.1)
+    async with Bitmapist(proxy.url, write_options=options) as bm:
+        await bm.mark_unique("failed", 1)
+        (old,) = _kept(bm)
+        socket = old._writer
+        proxy.cut_after(1)  # the next flush dies half sent, on the kept connection
+        await bm.mark_unique("failed", 2)  # retried on a new connection
+        storage = bm.storage
+        assert isinstance(storage, RedisStorage)
+        pool: Any = storage.client.connection_pool
+        assert len(_kept(bm)) == 1
+        assert _kept(bm)[0]._writer is not socket  # disconnected, then connected again
+        assert len(pool._in_use_connections) == 1  # the kept one: nothing leaked
+        assert proxy.cuts == 1
+
+
+async def test_a_refused_write_keeps_its_clean_connection(
+    private_server: RedisProcess, private_admin: redis.Redis
+) -> None:
+    private_admin.rpush("trackist_list_u", "x")
+    async with Bitmapist(private_server.url) as bm:
+        await bm.mark_unique("fine", 1)
+        (kept,) = _kept(bm)
+        with pytest.raises(WriteFailedError, match="WRONGTYPE"):
+            await bm.mark_unique("list", 1)
+        assert _kept(bm) == [kept]  # every reply was read: nothing left on it
+        await bm.mark_unique("fine", 2)
+    assert private_admin.getbit("trackist_fine_u", 2) == 1
+
+
+async def test_a_forked_child_does_not_use_the_parents_connections() -> None:
+    kept = AsyncKeptConnections()
+    kept._connections.append(object())
+    kept._pid = -1  # as if this process were a child of the one that kept it
+
+    class Pool:
+        async def get_connection(self, *args: str) -> str:
+            return "fresh"
+
+    assert await kept.take(Pool(), ()) == "fresh"
+    assert kept._connections == []
