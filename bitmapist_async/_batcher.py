@@ -153,9 +153,14 @@ class _Flush:
 
 
 class _Progress:
-    """Answers a group flush's callers as the storage reports its leading offsets stored."""
+    """Answers a group flush's callers as the storage reports its leading offsets stored.
 
-    __slots__ = ("_batched", "_flush", "_loop", "_where")
+    *stored* counts the offsets (in the order sent) known to be stored, across attempts: a
+    retry sends only the offsets after it (:meth:`pending`), so a bit whose caller was told it
+    is stored is never written again (a delete made after that answer would be undone).
+    """
+
+    __slots__ = ("_batched", "_flush", "_loop", "_where", "base", "stored")
 
     def __init__(
         self,
@@ -167,14 +172,25 @@ class _Progress:
         self._flush = flush
         self._loop = loop
         self._batched = batched
+        self.base = 0  # offsets stored before the current attempt
+        self.stored = 0
         self._where: list[int] | None = None  # each call's index in *offsets*, if not its own
         if len(offsets) < len(flush.offsets):  # repeated offsets were dropped
             index = {offset: i for i, offset in enumerate(offsets)}
             self._where = [index[offset] for offset in flush.offsets]
 
+    def start_attempt(self) -> int:
+        """Begin an attempt; return how many leading offsets it skips (stored already)."""
+        self.base = self.stored
+        return self.base
+
     def __call__(self, stored: int) -> None:
-        """The first *stored* offsets sent are stored: answer the calls, in order, whose bits
-        are all among them."""
+        """The first *stored* offsets this attempt sent are stored: answer the calls, in
+        order, whose bits are all among those stored so far."""
+        stored += self.base
+        if stored <= self.stored:
+            return
+        self.stored = stored
         flush = self._flush
         start = end = flush.settled
         where = self._where
@@ -223,6 +239,7 @@ class WriteBatcher:
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._batched_wakeups = False  # see _wakeups: decided per loop
+        self._idle_task: asyncio.Task[None] | None = None
 
     # -- introspection (no I/O) -------------------------------------------------------------
 
@@ -363,6 +380,8 @@ class WriteBatcher:
             waiter = self._bind().create_future()
             self._idle.append(waiter)
             await waiter
+        if self._idle_task is not None:
+            await asyncio.wait([self._idle_task])
 
     # -- queueing ---------------------------------------------------------------------------
 
@@ -466,10 +485,14 @@ class WriteBatcher:
             keys, width = flush.group, len(flush.group)
             offsets = list(dict.fromkeys(flush.offsets))
             progress = _Progress(flush, offsets, self._loop, self._batched_wakeups)
-            send = functools.partial(write_marks, keys, offsets, flush.value, progress)
+            value = flush.value
 
-            def locate(i: int) -> tuple[str, int]:
-                return keys[i % width], offsets[i // width]
+            async def send() -> None:
+                base = progress.start_attempt()
+                await write_marks(keys, offsets[base:], value, progress=progress)
+
+            def locate(i: int) -> tuple[str, int]:  # i counts the writes of the last attempt
+                return keys[i % width], offsets[progress.base + i // width]
 
         else:
             flush.spell_out()
@@ -493,6 +516,29 @@ class WriteBatcher:
         self._settle(flush, error, rejected)
         if isinstance(error, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
             raise error
+        if not self._in_flight and self._loop is not None:
+            # After the callers just answered had their turn: if they wrote nothing more, the
+            # batcher is idle.
+            self._loop.call_soon(self._check_idle)
+
+    def _check_idle(self) -> None:
+        """Nothing queued or on the wire: let the storage give back what it keeps for
+        flushes (``RedisStorage`` keeps their connections while the batcher is busy)."""
+        if self._closed or self._in_flight or self._ready or self._open.size:
+            return  # (aclose closes the storage, which gives everything back)
+        if self._idle_task is not None:
+            return
+        idle: Callable[[], Awaitable[None]] | None = getattr(self._storage, "writes_idle", None)
+        if idle is not None and self._loop is not None:
+            self._idle_task = self._loop.create_task(self._storage_idle(idle))
+
+    async def _storage_idle(self, idle: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await idle()
+        except Exception as exc:  # the writes are settled; this is housekeeping
+            logger.warning("could not release the write connections: %r", exc)
+        finally:
+            self._idle_task = None
 
     async def _send(self, send: Callable[[], Awaitable[None]]) -> None:
         """Call *send* until it succeeds, retrying transient failures until the deadline."""

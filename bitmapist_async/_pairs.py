@@ -195,7 +195,9 @@ class AsyncKeptConnections:
     which a busy batcher pays hundreds of times a second. A flush that went well keeps its
     connection here instead (up to :attr:`LIMIT`), still counted as in use by the pool; the
     next flush takes it back if it is still open and clean, and the others go back to the pool
-    (as does any connection after an error). :meth:`release_all` hands them all back.
+    (as does any connection after an error). :meth:`release_all` hands them all back: the
+    storage calls it when the batcher goes idle and when it closes, so kept connections hold
+    pool slots only while writes are on their way.
     """
 
     __slots__ = ("_connections", "_pid")
@@ -217,8 +219,10 @@ class AsyncKeptConnections:
             connection = connections.pop()
             if _usable(connection):
                 return connection
-            await connection.disconnect(nowait=True)
-            await pool.release(connection)
+            try:
+                await connection.disconnect(nowait=True)
+            finally:
+                await pool.release(connection)
         return await pool.get_connection(*args)
 
     async def give_back(self, pool: Any, connection: Any) -> None:
@@ -239,6 +243,11 @@ class AsyncKeptConnections:
 def _usable(connection: Any) -> bool:
     """Whether a kept asyncio connection is open, with nothing unread (as redis-py's pool
     checks before it hands a connection out)."""
+    should_reconnect = getattr(connection, "should_reconnect", None)
+    if should_reconnect is not None and should_reconnect():  # redis-py's maintenance events
+        return False
+    if getattr(connection, "_re_auth_token", None) is not None:  # the pool re-authenticates
+        return False
     writer = getattr(connection, "_writer", None)
     parser = getattr(connection, "_parser", None)
     stream = getattr(parser, "_stream", None)

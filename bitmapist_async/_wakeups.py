@@ -71,12 +71,11 @@ def set_results(
 
 def _wake(loop: asyncio.AbstractEventLoop, wakeups: list[_Wakeup]) -> None:
     """Run each wake-up as ``Handle._run`` would run it (a failure does not stop the rest)."""
-    for wakeup in wakeups:
-        callback, context, future = wakeup
+    for i, (callback, context, future) in enumerate(wakeups):
         try:
             context.run(callback, future)
         except (SystemExit, KeyboardInterrupt):
-            rest = wakeups[wakeups.index(wakeup) + 1 :]
+            rest = wakeups[i + 1 :]
             if rest:  # the tasks still waiting must not be forgotten
                 loop.call_soon(_wake, loop, rest)
             raise

@@ -192,8 +192,10 @@ class RedisStorage:
                 rest = await self._read_replies(connection, count - done)
                 rejected = {done + i: e for i, e in rest.items()}
         except BaseException:
-            await connection.disconnect(nowait=True)
-            await pool.release(connection)
+            try:
+                await connection.disconnect(nowait=True)
+            finally:
+                await pool.release(connection)
             raise
         await self._kept.give_back(pool, connection)
         if rejected:
@@ -448,6 +450,11 @@ class RedisStorage:
 
     async def ping(self) -> None:
         await self._client.ping()
+
+    async def writes_idle(self) -> None:
+        """The batcher has nothing queued or on the wire: give the connections kept for its
+        flushes back to the pool (they would hold its slots while nothing is written)."""
+        await self._kept.release_all(self._client.connection_pool)
 
     async def aclose(self) -> None:
         await self._kept.release_all(self._client.connection_pool)

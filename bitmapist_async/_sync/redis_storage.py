@@ -194,8 +194,10 @@ class RedisStorage:
                 rest = self._read_replies(connection, count - done)
                 rejected = {done + i: e for i, e in rest.items()}
         except BaseException:
-            connection.disconnect(nowait=True)
-            pool.release(connection)
+            try:
+                connection.disconnect(nowait=True)
+            finally:
+                pool.release(connection)
             raise
         self._kept.give_back(pool, connection)
         if rejected:
@@ -450,6 +452,11 @@ class RedisStorage:
 
     def ping(self) -> None:
         self._client.ping()
+
+    def writes_idle(self) -> None:
+        """The batcher has nothing queued or on the wire: give the connections kept for its
+        flushes back to the pool (they would hold its slots while nothing is written)."""
+        self._kept.release_all(self._client.connection_pool)
 
     def close(self) -> None:
         self._kept.release_all(self._client.connection_pool)

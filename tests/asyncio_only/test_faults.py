@@ -144,6 +144,22 @@ async def test_callers_answered_before_a_cut_keep_their_answer(
     assert "cancelled call" not in caplog.text  # answered calls are not "unheard"
 
 
+async def test_a_retry_does_not_write_again_what_callers_were_told_is_stored(
+    proxy: RedisProxy, private_admin: redis.Redis
+) -> None:
+    async with Bitmapist(proxy.url, write_options=FAST_RETRIES) as bm:
+        await bm.ping()
+        day = bm.options.mark_keys("again", None, None, None)[2]
+        proxy.hold_replies_after(10 * 3 * 4)  # the replies to the first 10 marks
+        tasks = [asyncio.create_task(bm.mark_event("again", uid)) for uid in range(100)]
+        await asyncio.wait_for(asyncio.gather(*tasks[:10]), 10)
+        private_admin.delete(day)  # what a caller may do once its mark is acknowledged
+        proxy.cut_all()  # the flush fails before the other replies: it is retried
+        proxy.release_replies()
+        await asyncio.wait_for(asyncio.gather(*tasks[10:]), 30)
+    assert [private_admin.getbit(day, uid) for uid in range(100)] == [0] * 10 + [1] * 90
+
+
 async def test_a_stalled_server_counts_as_a_timeout(
     proxy: RedisProxy, private_admin: redis.Redis
 ) -> None:
