@@ -112,7 +112,7 @@ class ClientOptions:
         init=False, repr=False, compare=False, default_factory=lambda: [(-1, ("", "", "", ""))]
     )
     # event name -> (epoch second, its keys for a mark "now" with default tracking)
-    _mark_keys: dict[str, tuple[int, tuple[str, ...]]] = field(
+    _mark_keys: dict[str, tuple[float, float, tuple[str, ...]]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
@@ -192,18 +192,23 @@ class ClientOptions:
         if now is None and track_hourly is None and track_unique is None:
             # The hot path: the current period's keys of a name are built once a second, and
             # the same tuple is handed out while they do not change.
+            # (Float bounds: comparing an int second with the float time costs twice as much.)
             moment = _time()
-            cached = self._mark_keys.get(event_name) if type(event_name) is str else None
-            if cached is not None and cached[0] <= moment < cached[0] + 1:
-                return cached[1]
+            cached: tuple[float, float, tuple[str, ...]] | None
+            try:
+                cached = self._mark_keys.get(event_name)  # type: ignore[call-overload]
+            except TypeError:  # unhashable: _event_keys below says what is wrong with it
+                cached = None
+            if cached is not None and cached[0] <= moment < cached[1]:
+                return cached[2]
             second = int(moment)
             keys = self._event_keys(event_name, self._now_suffixes(second), None, None)
-            if cached is not None and cached[1] == keys:
-                keys = cached[1]
+            if cached is not None and cached[2] == keys:
+                keys = cached[2]
             elif len(self._mark_keys) >= _MARK_KEYS_CACHE:
                 self._mark_keys.clear()
             assert isinstance(event_name, str)  # _event_keys validated it
-            self._mark_keys[event_name] = (second, keys)
+            self._mark_keys[event_name] = (float(second), float(second + 1), keys)
             return keys
         if now is None:
             suffixes = self._now_suffixes()
