@@ -57,10 +57,13 @@ def set_results(
     wakeups: list[_Wakeup] = []
     append = wakeups.append
     for future in futures:
-        if future.done():
-            continue
+        # A done future has no callbacks left (they were scheduled when it was settled).
         callbacks: list[tuple[Callable[..., object], Context]] | None = future._callbacks
-        if callbacks is not None and len(callbacks) == 1:
+        if not callbacks:
+            if not future.done():
+                future.set_result(None)
+            continue
+        if len(callbacks) == 1:
             callback, context = callbacks[0]
             future.remove_done_callback(callback)
             append((callback, context, future))

@@ -16,7 +16,7 @@ from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.shards import DEFAULT_SHARD_BITS, Layout
 from .._core.url import DEFAULT_EMBEDDED_URL, is_embedded_url
-from .._core.validate import check_uid
+from .._core.validate import MAX_UID, check_uid
 from .._core.write_options import WriteOptions
 from .._pairs import AsyncWriteBatch, AsyncWriter
 from . import cohort as _cohort
@@ -248,7 +248,7 @@ class Bitmapist:
 
             await bm.mark_event("song:played", 123, track_hourly=True)
         """
-        offset = check_uid(uid)
+        offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
         keys = self._options.mark_keys(event_name, now, track_hourly, track_unique)
         await self._writer.write_mark(keys, offset, 1)
 
@@ -262,7 +262,7 @@ class Bitmapist:
         track_unique: bool | None = None,
     ) -> None:
         """Clear the bits :meth:`mark_event` would set."""
-        offset = check_uid(uid)
+        offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
         keys = self._options.mark_keys(event_name, now, track_hourly, track_unique)
         await self._writer.write_mark(keys, offset, 0)
 

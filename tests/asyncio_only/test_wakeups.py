@@ -198,3 +198,25 @@ async def test_progress_without_repeats_answers_a_prefix() -> None:
     assert flush.settled == 2
     progress(3)
     assert flush.futures[2].result() is None
+
+
+async def test_pure_python_futures_batch_too() -> None:
+    """Without the C accelerator ``asyncio.Future`` is the pure-Python class, whose done
+    futures keep an empty callback list."""
+    loop = asyncio.get_running_loop()
+    py_future: Any = asyncio.futures._PyFuture  # type: ignore[attr-defined]
+    futures = [py_future(loop=loop) for _ in range(3)]
+
+    async def waiter(i: int) -> int:
+        await futures[i]
+        return i
+
+    tasks = [asyncio.create_task(waiter(i)) for i in range(3)]
+    while not all(f._callbacks for f in futures):  # noqa: ASYNC110 - only the loop's turns
+        await asyncio.sleep(0)
+    futures[1].cancel()
+    set_results(loop, futures, True)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert results[0] == 0
+    assert isinstance(results[1], asyncio.CancelledError)
+    assert results[2] == 2
