@@ -1,5 +1,5 @@
 """Concurrent calls end like the same calls made one after another (a model of Python sets):
-whatever mix of group flushes, spelled-out flushes, parts and values the batcher builds."""
+whatever mix of group flushes, spelled-out flushes and values the batcher builds."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ any_call = st.tuples(
     st.integers(0, 300),
     st.booleans(),  # an explicit date (keys built per call) or "now" (cached keys)
 )
-# Marks of one event "now" (group flushes, parts), alone or followed by anything (spelled out).
+# Marks of one event "now" (group flushes), alone or followed by anything (spelled out).
 now_mark = st.tuples(st.just("mark"), st.just("a"), st.integers(0, 300), st.just(False))
 now_marks = st.integers(0, 300).flatmap(lambda n: st.lists(now_mark, min_size=n, max_size=n))
 calls_strategy = st.one_of(
-    now_marks,  # one group flush, sent in parts over idle connections
+    now_marks,  # one group flush, its callers answered as its replies arrive
     st.tuples(now_marks, st.lists(any_call, max_size=200)).map(lambda t: t[0] + t[1]),
 )
 
