@@ -37,14 +37,15 @@ import itertools
 import logging
 import sys
 from collections import deque
-from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._core.batch_scope import BatchBuffer, batches_open, current_batch
-from ._core.errors import ClientClosedError, RejectedWritesError, WriteFailedError
+from ._core.errors import ClientClosedError, RejectedWritesError
 from ._core.options import MarkWrites, Write
 from ._core.write_options import WriteOptions, dedupe_writes
+from ._flush import Exhausted, Flush, Progress, failure_of, mask_of
 from ._wakeups import batches_wakeups, set_results
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ logger = logging.getLogger("bitmapist_async")
 #: Value masks: a flush holding marks (value 1) has bit 1 set, one holding unmarks bit 2.
 _BOTH = 3
 
-_Caller = tuple["asyncio.Future[None]", Sequence[Write]]
 _get_running_loop = asyncio.get_running_loop
 
 
@@ -79,138 +79,6 @@ class _Ready:
 _READY = _Ready()
 
 
-class _Flush:
-    """Writes that travel to storage together, and the callers waiting for them.
-
-    While every call is a mark of the same keys with the same value (the common case: many
-    users doing one thing now), the flush keeps only their offsets and futures (*group*,
-    *value*, *offsets*, *futures*). The first call of any other shape spells the group out into
-    *writes* (call order is kept) and *group* becomes ``None``; *group_keys* stays, to tell the
-    group's callers how their writes went.
-    """
-
-    __slots__ = (
-        "callers",
-        "done",
-        "futures",
-        "group",
-        "group_keys",
-        "mask",
-        "offsets",
-        "settled",
-        "size",
-        "task",
-        "value",
-        "writes",
-    )
-
-    def __init__(self) -> None:
-        self.group: tuple[str, ...] | None = None  # set while marks of these keys may join
-        self.group_keys: tuple[str, ...] = ()
-        self.value = 0
-        self.offsets: list[int] = []  # of the group's marks, in call order
-        self.futures: list[asyncio.Future[None]] = []  # of the group's marks, likewise
-        self.settled = 0  # leading futures already answered while the replies came in
-        self.writes: list[Write] = []  # once spelled out: every caller's, in call order
-        self.callers: list[_Caller] = []  # calls that did not join the group
-        self.size = 0  # writes, counted as spelled out
-        self.mask = 0
-        self.done: asyncio.Future[None] | None = None
-        self.task: asyncio.Task[None] | None = None
-
-    def add(self, writes: Sequence[Write], n: int, future: asyncio.Future[None]) -> None:
-        """Append one call's *writes* (*n* of them), answered through *future*."""
-        first = not self.size
-        self.size += n
-        if type(writes) is MarkWrites:
-            if first:  # the first call starts the group
-                self.group = self.group_keys = writes.keys
-                self.value = writes.value
-            group = self.group
-            if group is not None and (
-                (group is writes.keys or group == writes.keys) and self.value == writes.value
-            ):
-                self.offsets.append(writes.offset)
-                self.futures.append(future)
-                return
-        self.spell_out()
-        self.writes.extend(writes)
-        self.callers.append((future, writes))
-
-    def spell_out(self) -> None:
-        """Write the group's marks out as plain writes; no mark joins the group after this."""
-        group = self.group
-        if group is not None:
-            value = self.value
-            self.writes = [(key, offset, value) for offset in self.offsets for key in group]
-            self.group = None
-
-    def group_calls(self) -> Iterator[tuple[asyncio.Future[None], MarkWrites]]:
-        """The group's callers and their writes (to tell each how its writes went)."""
-        keys, value, settled = self.group_keys, self.value, self.settled
-        for future, offset in zip(self.futures[settled:], self.offsets[settled:], strict=True):
-            yield future, MarkWrites(keys, offset, value)
-
-
-class _Progress:
-    """Answers a group flush's callers as the storage reports its leading offsets stored.
-
-    *stored* counts the offsets (in the order sent) known to be stored, across attempts: a
-    retry sends only the offsets after it (:meth:`pending`), so a bit whose caller was told it
-    is stored is never written again (a delete made after that answer would be undone).
-    """
-
-    __slots__ = ("_batched", "_flush", "_loop", "_where", "base", "stored")
-
-    def __init__(
-        self,
-        flush: _Flush,
-        offsets: list[int],
-        loop: asyncio.AbstractEventLoop | None,
-        batched: bool,
-    ) -> None:
-        self._flush = flush
-        self._loop = loop
-        self._batched = batched
-        self.base = 0  # offsets stored before the current attempt
-        self.stored = 0
-        self._where: list[int] | None = None  # each call's index in *offsets*, if not its own
-        if len(offsets) < len(flush.offsets):  # repeated offsets were dropped
-            index = {offset: i for i, offset in enumerate(offsets)}
-            self._where = [index[offset] for offset in flush.offsets]
-
-    def start_attempt(self) -> int:
-        """Begin an attempt; return how many leading offsets it skips (stored already)."""
-        self.base = self.stored
-        return self.base
-
-    def __call__(self, stored: int) -> None:
-        """The first *stored* offsets this attempt sent are stored: answer the calls, in
-        order, whose bits are all among those stored so far."""
-        stored += self.base
-        if stored <= self.stored:
-            return
-        self.stored = stored
-        flush = self._flush
-        start = end = flush.settled
-        where = self._where
-        if where is None:
-            end = max(start, min(stored, len(flush.futures)))
-        else:
-            while end < len(where) and where[end] < stored:
-                end += 1
-        if end > start and self._loop is not None:
-            set_results(self._loop, flush.futures[start:end], self._batched)
-            flush.settled = end
-
-
-class _Exhausted(Exception):
-    def __init__(self, attempts: int, seconds: float) -> None:
-        super().__init__(attempts, seconds)
-        self.attempts = attempts
-        self.seconds = seconds
-
-
 class WriteBatcher:
     """One async client's write queue (see the module docstring).
 
@@ -228,9 +96,9 @@ class WriteBatcher:
         self._max_pending = options.max_pending
         self._max_flush = options.max_flush
         self._max_in_flight = options.max_in_flight
-        self._open = _Flush()
-        self._ready: deque[_Flush] = deque()  # cut, not yet sent (FIFO)
-        self._in_flight: set[_Flush] = set()
+        self._open = Flush()
+        self._ready: deque[Flush] = deque()  # cut, not yet sent (FIFO)
+        self._in_flight: set[Flush] = set()
         self._in_flight_mask = 0
         self._pending = 0  # writes accepted (or room reserved) and not yet settled
         self._room: deque[tuple[asyncio.Future[None], int]] = deque()
@@ -343,7 +211,7 @@ class WriteBatcher:
             return
         if self._closed:
             raise ClientClosedError("the client is closed")
-        mask = _mask(writes)
+        mask = mask_of(writes)
         if self._room or (self._pending and self._pending + n > self._max_pending):
             await self._enqueue_when_room(writes, n, mask)
         else:
@@ -356,7 +224,7 @@ class WriteBatcher:
         if self._closed:
             logger.warning("%d write(s) dropped: the client is closed", len(writes))
             return
-        future = self._enqueue(writes, len(writes), _mask(writes), reserved=False)
+        future = self._enqueue(writes, len(writes), mask_of(writes), reserved=False)
         future.add_done_callback(_log_detached_failure)
 
     async def flush(self) -> None:
@@ -439,11 +307,11 @@ class WriteBatcher:
         self._queued(flush, loop)
         return future
 
-    def _queued(self, flush: _Flush, loop: asyncio.AbstractEventLoop) -> None:
+    def _queued(self, flush: Flush, loop: asyncio.AbstractEventLoop) -> None:
         """After a call joined the open *flush*: cut it if full, and make sure a dispatch runs."""
         if flush.size >= self._max_flush:
             self._ready.append(flush)
-            self._open = _Flush()
+            self._open = Flush()
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._dispatch)
@@ -466,7 +334,7 @@ class WriteBatcher:
             ):
                 return  # a settling flush dispatches again
             if flush is self._open:
-                self._open = _Flush()
+                self._open = Flush()
             else:
                 self._ready.popleft()
             self._in_flight.add(flush)
@@ -475,7 +343,7 @@ class WriteBatcher:
 
     # -- sending ----------------------------------------------------------------------------
 
-    async def _run(self, flush: _Flush) -> None:
+    async def _run(self, flush: Flush) -> None:
         write_marks: Callable[..., Awaitable[None]] | None
         write_marks = getattr(self._storage, "write_marks", None)
         send: Callable[[], Awaitable[None]]
@@ -484,7 +352,7 @@ class WriteBatcher:
             # One group, one value: dropping repeated offsets is all the deduplication needed.
             keys, width = flush.group, len(flush.group)
             offsets = list(dict.fromkeys(flush.offsets))
-            progress = _Progress(flush, offsets, self._loop, self._batched_wakeups)
+            progress = Progress(flush, offsets, self._loop, self._batched_wakeups)
             value = flush.value
 
             async def send() -> None:
@@ -563,12 +431,12 @@ class WriteBatcher:
                 delay = options.backoff(attempt)
                 attempt += 1
                 if loop.time() + delay > deadline:
-                    raise _Exhausted(attempt, loop.time() - began) from exc
+                    raise Exhausted(attempt, loop.time() - began) from exc
                 await asyncio.sleep(delay)
 
     def _settle(
         self,
-        flush: _Flush,
+        flush: Flush,
         error: BaseException | None,
         rejected: dict[tuple[str, int], Exception],
     ) -> None:
@@ -583,7 +451,7 @@ class WriteBatcher:
         else:
             unheard = 0
             for future, writes in itertools.chain(flush.group_calls(), flush.callers):
-                failure = _failure(writes, error, rejected)
+                failure = failure_of(writes, error, rejected)
                 if future.done():
                     unheard += failure is not None
                 elif failure is None:
@@ -614,40 +482,6 @@ class WriteBatcher:
             for waiter in idle:
                 if not waiter.done():
                     waiter.set_result(None)
-
-
-def _mask(writes: Sequence[Write]) -> int:
-    mask = 0
-    for _, _, value in writes:
-        mask |= 2 - value
-    return mask
-
-
-def _failure(
-    writes: Sequence[Write],
-    error: BaseException | None,
-    rejected: dict[tuple[str, int], Exception],
-) -> WriteFailedError | None:
-    """The exception one caller gets (a new instance each: tracebacks are per caller)."""
-    if error is None:
-        for key, offset, _ in writes:
-            if (key, offset) in rejected:
-                cause: BaseException = rejected[key, offset]
-                failure = WriteFailedError(f"storage refused the write to {key!r}: {cause}")
-                failure.__cause__ = cause
-                return failure
-        return None
-    if isinstance(error, _Exhausted):
-        cause = error.__cause__ if error.__cause__ is not None else error
-        failure = WriteFailedError(
-            f"writes not stored after {error.attempts} attempt(s) over "
-            f"{error.seconds:.1f}s: {cause!r}"
-        )
-    else:
-        cause = error
-        failure = WriteFailedError(f"writes not stored: {cause!r}")
-    failure.__cause__ = cause
-    return failure
 
 
 def _log_detached_failure(future: asyncio.Future[None]) -> None:

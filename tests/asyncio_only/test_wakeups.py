@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from bitmapist_async import Bitmapist
-from bitmapist_async._batcher import _Flush, _Progress
+from bitmapist_async._flush import Flush as _Flush
+from bitmapist_async._flush import Progress as _Progress
 from bitmapist_async._wakeups import _wake, batches_wakeups, set_results
 
 from ..servers import RedisProcess
