@@ -142,12 +142,7 @@ class WriteBatcher:
             return self.write_mark(writes.keys, writes.offset, writes.value)
         if self._closed:
             raise ClientClosedError("the client is closed")
-        if batches_open():
-            buffer = current_batch(self)
-            if buffer is not None:
-                buffer.add(writes)
-                return _READY
-        return self._write(writes)
+        return self._buffer_or_write(writes)
 
     def write_mark(self, keys: tuple[str, ...], offset: int, value: int) -> Awaitable[None]:
         """:meth:`write` for one mark: ``SETBIT key offset value`` for each of *keys* (already
@@ -177,7 +172,11 @@ class WriteBatcher:
                 if flush.size >= self._max_flush or not self._scheduled:
                     self._queued(flush, loop)
                 return future
-        writes = MarkWrites(keys, offset, value)
+        return self._buffer_or_write(MarkWrites(keys, offset, value))
+
+    def _buffer_or_write(self, writes: Sequence[Write]) -> Awaitable[None]:
+        """Into this context's open ``batch()`` block of this writer if there is one (done at
+        once), else into the queue."""
         if batches_open():
             buffer = current_batch(self)
             if buffer is not None:
@@ -352,6 +351,7 @@ class WriteBatcher:
             # One group, one value: dropping repeated offsets is all the deduplication needed.
             keys, width = flush.group, len(flush.group)
             offsets = list(dict.fromkeys(flush.offsets))
+            assert self._loop is not None  # bound by the call that queued the flush
             progress = Progress(flush, offsets, self._loop, self._batched_wakeups)
             value = flush.value
 
@@ -392,10 +392,8 @@ class WriteBatcher:
     def _check_idle(self) -> None:
         """Nothing queued or on the wire: let the storage give back what it keeps for
         flushes (``RedisStorage`` keeps their connections while the batcher is busy)."""
-        if self._closed or self._in_flight or self._ready or self._open.size:
+        if self._closed or self._in_flight or self._ready or self._open.size or self._idle_task:
             return  # (aclose closes the storage, which gives everything back)
-        if self._idle_task is not None:
-            return
         idle: Callable[[], Awaitable[None]] | None = getattr(self._storage, "writes_idle", None)
         if idle is not None and self._loop is not None:
             self._idle_task = self._loop.create_task(self._storage_idle(idle))

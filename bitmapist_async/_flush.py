@@ -98,7 +98,7 @@ class Progress:
     """Answers a group flush's callers as the storage reports its leading offsets stored.
 
     *stored* counts the offsets (in the order sent) known to be stored, across attempts: a
-    retry sends only the offsets after it (:meth:`pending`), so a bit whose caller was told it
+    retry sends only the offsets after it (:meth:`start_attempt`), so a bit whose caller was told it
     is stored is never written again (a delete made after that answer would be undone).
     """
 
@@ -108,7 +108,7 @@ class Progress:
         self,
         flush: Flush,
         offsets: list[int],
-        loop: asyncio.AbstractEventLoop | None,
+        loop: asyncio.AbstractEventLoop,
         batched: bool,
     ) -> None:
         self._flush = flush
@@ -141,7 +141,7 @@ class Progress:
         else:
             while end < len(where) and where[end] < stored:
                 end += 1
-        if end > start and self._loop is not None:
+        if end > start:
             set_results(self._loop, flush.futures[start:end], self._batched)
             flush.settled = end
 

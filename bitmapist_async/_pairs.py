@@ -150,14 +150,13 @@ class AsyncIntReplies:
             n = len(data) >> 2
             whole = _bit_replies(data, n)
             done += whole
-            if whole < n:  # another kind of reply: the reader takes it from its first byte
-                reader.feed(data[4 * whole :])
-                count = done
-            else:
-                left = data[4 * n :]
             if progress is not None and done // width > groups:
                 groups = done // width
                 progress(groups)
+            if whole < n:  # another kind of reply: the reader takes it from its first byte
+                reader.feed(data[4 * whole :])
+                break
+            left = data[4 * n :]
         return done
 
 
@@ -219,10 +218,7 @@ class AsyncKeptConnections:
             connection = connections.pop()
             if _usable(connection):
                 return connection
-            try:
-                await connection.disconnect(nowait=True)
-            finally:
-                await pool.release(connection)
+            await self.discard(pool, connection)
         return await pool.get_connection(*args)
 
     async def give_back(self, pool: Any, connection: Any) -> None:
@@ -230,6 +226,15 @@ class AsyncKeptConnections:
         if len(self._connections) < self.LIMIT and self._pid == os.getpid():
             self._connections.append(connection)
         else:
+            await pool.release(connection)
+
+    @staticmethod
+    async def discard(pool: Any, connection: Any) -> None:
+        """Disconnect *connection* (after an error, or found closed) and return it to *pool*,
+        even when disconnecting fails or is interrupted."""
+        try:
+            await connection.disconnect(nowait=True)
+        finally:
             await pool.release(connection)
 
     async def release_all(self, pool: Any) -> None:
@@ -274,6 +279,13 @@ class KeptConnections:
 
     def give_back(self, pool: Any, connection: Any) -> None:
         pool.release(connection)
+
+    @staticmethod
+    def discard(pool: Any, connection: Any) -> None:
+        try:
+            connection.disconnect(nowait=True)
+        finally:
+            pool.release(connection)
 
     def release_all(self, pool: Any) -> None:
         return None

@@ -192,10 +192,7 @@ class RedisStorage:
                 rest = await self._read_replies(connection, count - done)
                 rejected = {done + i: e for i, e in rest.items()}
         except BaseException:
-            try:
-                await connection.disconnect(nowait=True)
-            finally:
-                await pool.release(connection)
+            await self._kept.discard(pool, connection)
             raise
         await self._kept.give_back(pool, connection)
         if rejected:

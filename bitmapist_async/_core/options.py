@@ -111,7 +111,8 @@ class ClientOptions:
     _clock: list[tuple[int, tuple[str, str, str, str]]] = field(
         init=False, repr=False, compare=False, default_factory=lambda: [(-1, ("", "", "", ""))]
     )
-    # event name -> (epoch second, its keys for a mark "now" with default tracking)
+    # event name -> (start, end of its current second, its keys for a mark "now" with the
+    # default tracking)
     _mark_keys: dict[str, tuple[float, float, tuple[str, ...]]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )

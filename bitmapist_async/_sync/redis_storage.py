@@ -194,10 +194,7 @@ class RedisStorage:
                 rest = self._read_replies(connection, count - done)
                 rejected = {done + i: e for i, e in rest.items()}
         except BaseException:
-            try:
-                connection.disconnect(nowait=True)
-            finally:
-                pool.release(connection)
+            self._kept.discard(pool, connection)
             raise
         self._kept.give_back(pool, connection)
         if rejected:
