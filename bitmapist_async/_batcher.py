@@ -36,6 +36,7 @@ import functools
 import itertools
 import logging
 import sys
+import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
@@ -59,6 +60,7 @@ logger = logging.getLogger("bitmapist_async")
 _BOTH = 3
 
 _get_running_loop = asyncio.get_running_loop
+_get_ident = threading.get_ident
 
 
 def default_is_transient(exc: BaseException) -> bool:
@@ -106,6 +108,7 @@ class WriteBatcher:
         self._scheduled = False
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._base_loop: asyncio.BaseEventLoop | None = None  # self._loop, if of that kind
         self._batched_wakeups = False  # see _wakeups: decided per loop
         self._idle_task: asyncio.Task[None] | None = None
 
@@ -162,8 +165,16 @@ class WriteBatcher:
             and pending + n <= self._max_pending
             and not batches_open()
         ):
-            loop = _get_running_loop()
-            if loop is self._loop:
+            # Is the bound loop the running one? On Python 3.11 asking costs a getpid() system
+            # call; a standard loop records the thread it runs in (None once it stops), and a
+            # thread runs one loop at a time.
+            loop = self._base_loop
+            if loop is not None:
+                here = loop._thread_id == _get_ident()  # type: ignore[attr-defined]
+            else:
+                here = (loop := _get_running_loop()) is self._loop  # type: ignore[assignment]
+            if here:
+                assert loop is not None
                 future = loop.create_future()
                 flush.offsets.append(offset)
                 flush.futures.append(future)
@@ -258,6 +269,7 @@ class WriteBatcher:
             if self._loop is not None and (self._pending or self._room or self._in_flight):
                 raise RuntimeError("a client cannot write from two event loops at once")
             self._loop = loop
+            self._base_loop = loop if isinstance(loop, asyncio.BaseEventLoop) else None
             self._batched_wakeups = batches_wakeups(loop)
         return loop
 

@@ -14,6 +14,8 @@ the two sides really differ, written by hand once each.
   redis-py asyncio connection; the sync side has none (it reads reply by reply).
 - ``AsyncKeptConnections`` / ``KeptConnections``: the async storage keeps the connections its
   flushes used between flushes; the sync side takes and returns them through the pool.
+- ``AsyncPackedSender`` / ``PackedSender``: put a flush's packed commands on the wire; the async
+  side writes to the connection's stream itself, under the flush's own timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
 import anyio.to_thread
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ._batcher import AsyncWriteBatch as AsyncWriteBatch
 from ._batcher import WriteBatcher as AsyncWriter
@@ -36,6 +39,7 @@ __all__ = (
     "AsyncExpressionMixin",
     "AsyncIntReplies",
     "AsyncKeptConnections",
+    "AsyncPackedSender",
     "AsyncWriteBatch",
     "AsyncWriter",
     "BlockingRunner",
@@ -43,6 +47,7 @@ __all__ = (
     "ExpressionMixin",
     "IntReplies",
     "KeptConnections",
+    "PackedSender",
     "WriteBatch",
     "Writer",
 )
@@ -110,6 +115,40 @@ class Checkpoint:
     @staticmethod
     def now() -> None:
         return None
+
+
+class AsyncPackedSender:
+    """Sends a flush's packed commands on a redis-py asyncio connection."""
+
+    @staticmethod
+    async def send(connection: Any, data: bytes) -> None:
+        """Write *data* to *connection*'s stream, then wait only if the transport's buffer is
+        over its high-water mark.
+
+        redis-py's ``send_packed_command`` wraps the write in ``asyncio.wait_for`` when the
+        connection has a ``socket_timeout``: a task, a timer and several turns of the event
+        loop per flush, under a timeout the batcher already sets on the whole attempt. A
+        connection without a stream (not connected yet) still goes through redis-py.
+
+        :raises redis.ConnectionError: the connection broke (as redis-py reports it).
+        """
+        writer = getattr(connection, "_writer", None)
+        if not isinstance(writer, asyncio.StreamWriter) or writer.is_closing():
+            await connection.send_packed_command([data], check_health=False)
+            return
+        try:
+            writer.write(data)
+            await writer.drain()
+        except OSError as exc:
+            raise RedisConnectionError(f"Error while writing to socket: {exc!r}") from exc
+
+
+class PackedSender:
+    """The sync twin of :class:`AsyncPackedSender`: redis-py's own ``send_packed_command``."""
+
+    @staticmethod
+    def send(connection: Any, data: bytes) -> None:
+        connection.send_packed_command([data], check_health=False)
 
 
 class AsyncIntReplies:

@@ -29,7 +29,7 @@ from .._core.errors import RejectedWritesError
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
-from .._pairs import AsyncIntReplies, AsyncKeptConnections
+from .._pairs import AsyncIntReplies, AsyncKeptConnections, AsyncPackedSender
 from .storage import QueryResult
 
 __all__ = ("RedisStorage", "redis_connect_kwargs")
@@ -181,7 +181,7 @@ class RedisStorage:
         pool: Any = self._client.connection_pool
         connection = await self._kept.take(pool, self._get_connection_args)
         try:
-            await connection.send_packed_command([data], check_health=False)
+            await AsyncPackedSender.send(connection, data)
             parser = getattr(connection, "_parser", None)
             try:
                 done = await AsyncIntReplies.read(parser, count, progress, width)

@@ -31,7 +31,7 @@ from .._core.errors import RejectedWritesError
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
-from .._pairs import IntReplies, KeptConnections
+from .._pairs import IntReplies, KeptConnections, PackedSender
 from .storage import QueryResult
 
 __all__ = ("RedisStorage", "redis_connect_kwargs")
@@ -183,7 +183,7 @@ class RedisStorage:
         pool: Any = self._client.connection_pool
         connection = self._kept.take(pool, self._get_connection_args)
         try:
-            connection.send_packed_command([data], check_health=False)
+            PackedSender.send(connection, data)
             parser = getattr(connection, "_parser", None)
             try:
                 done = IntReplies.read(parser, count, progress, width)

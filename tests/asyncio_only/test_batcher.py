@@ -397,3 +397,29 @@ async def test_callers_are_answered_as_their_replies_arrive(
             proxy.release_replies()
         await asyncio.gather(*tasks)
         assert await bm.DayEvents("progress", 2026, 11, 28).ids() == uids
+
+
+async def test_a_mark_from_another_threads_loop_is_refused_while_writes_are_pending(
+    proxy: RedisProxy, private_admin: redis.Redis
+) -> None:
+    """The hot path checks that the client's loop is the one running (by its thread): a mark
+    made from another thread's loop, while a flush holds marks of that event, is refused
+    instead of joining a flush of the other loop."""
+    async with Bitmapist(proxy.url, write_options=WriteOptions(max_in_flight=1)) as bm:
+        await bm.ping()
+        with proxy.holding():
+            first = asyncio.ensure_future(bm.mark_event("loops", 1))
+            while not bm._writer.flushes_in_flight:  # noqa: ASYNC110 - no event to wait on
+                await asyncio.sleep(0)
+            second = asyncio.ensure_future(bm.mark_event("loops", 2))  # joins the open flush
+            await asyncio.sleep(0)
+            assert bm.pending_writes == 6
+
+            def other_loop() -> None:
+                asyncio.run(bm.mark_event("loops", 3))
+
+            with pytest.raises(RuntimeError, match="two event loops"):
+                await asyncio.to_thread(other_loop)
+        await asyncio.gather(first, second)
+    day = f"trackist_loops_{datetime.now(timezone.utc):%Y-%m-%d}"
+    assert [private_admin.getbit(day, uid) for uid in (1, 2, 3)] == [1, 1, 0]
