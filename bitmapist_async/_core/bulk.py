@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from .eventlog import MAX_REPORTED_ERRORS, ParsedBlock, RowError
 from .fastcsv import ArrayBlock
+from .numpy_lazy import numpy as _numpy
 from .options import ClientOptions
 
 __all__ = (
@@ -50,11 +51,6 @@ _PACKBITS_BYTES = 1 << 20
 _tzinfo = attrgetter("tzinfo")
 _hour = attrgetter("hour")
 
-_np: Any
-try:  # pragma: no cover - depends on the environment
-    import numpy as _np
-except ImportError:  # pragma: no cover
-    _np = None
 
 assert array("I").itemsize == 4, "array('I') must hold 32-bit ids"
 
@@ -71,14 +67,17 @@ class KeyWrite:
 
 
 def _as_numpy(ids: Any) -> Any:
-    return _np.frombuffer(ids, dtype=_np.uint32) if isinstance(ids, array) else ids
+    if isinstance(ids, array):
+        np = _numpy()
+        return np.frombuffer(ids, dtype=np.uint32)
+    return ids
 
 
 def build_bitmap(arrays: Sequence[Any], size: int, *, use_numpy: bool) -> bytes:
     """The bitmap (most significant bit first, *size* bytes) with every id of *arrays*
     (``array('I')`` or numpy ``uint32`` arrays) set."""
-    if use_numpy and _np is not None:
-        np = _np
+    if use_numpy and _numpy() is not None:
+        np = _numpy()
         ids = np.concatenate([_as_numpy(a) for a in arrays]) if len(arrays) > 1 else arrays[0]
         if size <= _PACKBITS_BYTES:  # a flag per bit (8x the bitmap), then packbits: fastest
             flags = np.zeros(size * 8, dtype=np.bool_)
@@ -123,8 +122,8 @@ class ChunkAggregator:
     ) -> None:
         self._options = options
         self._hourly, self._unique = options.tracking(track_hourly, track_unique)
-        self._numpy = (_np is not None) if use_numpy is None else bool(use_numpy)
-        if self._numpy and _np is None:
+        self._numpy = (_numpy() is not None) if use_numpy is None else bool(use_numpy)
+        if self._numpy and _numpy() is None:
             raise ValueError("use_numpy=True, but numpy is not installed")
         self._groups: dict[tuple[Any, ...], array[int]] = {}
         self._keys: list[Any] = []
@@ -170,7 +169,7 @@ class ChunkAggregator:
         return code
 
     def _add_arrays(self, block: ParsedBlock | ArrayBlock) -> None:
-        np = _np
+        np = _numpy()
         if isinstance(block, ArrayBlock):
             remap = np.array([self._code(n) for n in block.names], dtype=np.int64)
             codes, ordinals, hours, ids = (
@@ -218,7 +217,7 @@ class ChunkAggregator:
             return
         if not self._keys:
             return
-        np = _np
+        np = _numpy()
         keys = np.concatenate(self._keys)
         ids = np.concatenate(self._ids)
         order = np.argsort(keys)  # few distinct keys: quicksort is fast, order is irrelevant
@@ -277,7 +276,8 @@ def plan_write(key: str, ids: _KeyIds, *, use_numpy: bool) -> KeyWrite:
     size = (ids.high >> 3) + 1
     if size > SPARSE_BYTES_PER_BIT * ids.total or size > MAX_DENSE_BYTES:
         if use_numpy:
-            offsets = _np.unique(_np.concatenate([_as_numpy(a) for a in ids.arrays])).tolist()
+            np = _numpy()
+            offsets = np.unique(np.concatenate([_as_numpy(a) for a in ids.arrays])).tolist()
         else:
             offsets = sorted(set(chain.from_iterable(ids.arrays)))
         return KeyWrite(key, "bits", offsets)

@@ -13,30 +13,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from .cohort import Retention, Row
 from .cohort_plan import StepBuilder, cell_value
 from .keys import KeyScheme
+from .numpy_lazy import numpy_with_bitwise_count as _numpy
 from .plan import BitOpStep, Node, Query
 
 __all__ = ("LocalPlan", "count_cells", "have_bitwise_count", "plan_local")
 
-_np: Any
-try:  # pragma: no cover - depends on the environment
-    import numpy as _np
-
-    if not hasattr(_np, "bitwise_count"):  # numpy < 2
-        _np = None
-except ImportError:  # pragma: no cover
-    _np = None
 
 Counts = tuple[list[int], list[int], list[list[int]]]
 
 
 def have_bitwise_count() -> bool:
     """Whether numpy >= 2 (``numpy.bitwise_count``) is importable."""
-    return _np is not None
+    return _numpy() is not None
 
 
 def _counts_python(
@@ -64,7 +56,7 @@ def _counts_numpy(
     bitmaps: Sequence[bytes], cohort_at: Sequence[int], return_at: Sequence[int],
     num_of_rows: int, retention: Retention,
 ) -> Counts:  # fmt: skip
-    np = _np
+    np = _numpy()
     width = max(8, -(-max((len(b) for b in bitmaps), default=0) // 8) * 8)
     packed = b"".join(b.ljust(width, b"\0") for b in bitmaps)
     matrix = np.frombuffer(packed, dtype=np.uint64).reshape(len(bitmaps), width // 8)
@@ -99,8 +91,8 @@ def count_cells(
     :param use_numpy: ``None``: numpy when numpy >= 2 is importable.
     """
     if use_numpy is None:
-        use_numpy = _np is not None
-    if use_numpy and _np is None:
+        use_numpy = _numpy() is not None
+    if use_numpy and _numpy() is None:
         raise RuntimeError("use_numpy=True needs numpy >= 2 (bitwise_count)")
     counter = _counts_numpy if use_numpy else _counts_python
     return counter(bitmaps, cohort_at, return_at, num_of_rows, retention)

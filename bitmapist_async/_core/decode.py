@@ -21,6 +21,8 @@ from itertools import compress, repeat
 from operator import add
 from typing import Any
 
+from .numpy_lazy import numpy as _numpy
+
 __all__ = (
     "decode_id_array",
     "decode_ids",
@@ -34,16 +36,10 @@ _CHUNK = 8192  # bytes per pure-Python chunk (65,536 bits)
 _NUMPY_CHUNK = 1 << 20  # bytes per numpy chunk: bounds the unpacked array at 8 MiB
 _BITS_TO_FLAGS = bytes.maketrans(b"01", b"\x00\x01")
 
-_np: Any
-try:  # pragma: no cover - depends on the environment
-    import numpy as _np
-except ImportError:  # pragma: no cover
-    _np = None
-
 
 def have_numpy() -> bool:
     """Whether the numpy fast path is available."""
-    return _np is not None
+    return _numpy() is not None
 
 
 @cache
@@ -77,18 +73,19 @@ def decode_ids_python(data: bytes) -> list[int]:
 
 
 def _iter_numpy(data: bytes, first: int = 0) -> Iterator[Any]:
-    if _np is None:
+    np = _numpy()
+    if np is None:
         raise RuntimeError("numpy is not installed: pip install 'bitmapist-async[numpy]'")
-    arr = _np.frombuffer(data, dtype=_np.uint8)
+    arr = np.frombuffer(data, dtype=np.uint8)
     for start in range(0, len(arr), _NUMPY_CHUNK):
         chunk = arr[start : start + _NUMPY_CHUNK]
         if not chunk.any():
             continue
         # Ids are below 2**32: narrowing before the offset halves the bytes moved after it.
-        positions = _np.flatnonzero(_np.unpackbits(chunk).view(_np.bool_)).astype(_np.uint32)
+        positions = np.flatnonzero(np.unpackbits(chunk).view(np.bool_)).astype(np.uint32)
         base = start * 8 + first
         if base:
-            positions += _np.uint32(base)  # in place: no second array of the chunk's size
+            positions += np.uint32(base)  # in place: no second array of the chunk's size
         yield positions
 
 
@@ -114,7 +111,7 @@ def decode_ids(data: bytes, *, use_numpy: bool | None = None) -> list[int]:
     :param use_numpy: ``None`` (default) uses numpy when installed; ``True`` requires it;
         ``False`` forces the pure-Python path.
     """
-    if use_numpy or (use_numpy is None and _np is not None):
+    if use_numpy or (use_numpy is None and _numpy() is not None):
         return decode_ids_numpy(data)
     return decode_ids_python(data)
 
@@ -122,7 +119,7 @@ def decode_ids(data: bytes, *, use_numpy: bool | None = None) -> list[int]:
 def decode_id_array(data: bytes, *, use_numpy: bool | None = None) -> array[int]:
     """Like :func:`decode_ids`, as a compact ``array('I')`` of unsigned 32-bit ids."""
     out: array[int] = array("I")
-    if use_numpy or (use_numpy is None and _np is not None):
+    if use_numpy or (use_numpy is None and _numpy() is not None):
         for positions in _iter_numpy(data):
             _extend_uint32(out, positions)
     else:
@@ -137,7 +134,7 @@ def decode_segment_ids(
     """Like :func:`decode_id_array` for a bitmap given as ``(byte offset, bytes)`` pieces in
     ascending, non-overlapping order (the bytes between pieces are zero)."""
     out: array[int] = array("I")
-    numpy = use_numpy or (use_numpy is None and _np is not None)
+    numpy = use_numpy or (use_numpy is None and _numpy() is not None)
     for offset, data in segments:
         if numpy:
             for positions in _iter_numpy(data, offset * 8):

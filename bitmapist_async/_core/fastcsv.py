@@ -12,20 +12,17 @@ parses it and reports each bad row. Blocks it accepts give the same rows, byte f
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone, tzinfo
 from typing import Any
 
 from .eventlog import EPOCH_MS_THRESHOLD, CsvHeader, RowError
+from .numpy_lazy import numpy as _numpy
 from .validate import MAX_UID, RESERVED_NAME_PREFIX
 
 __all__ = ("ArrayBlock", "fixed_offset_minutes", "have_numpy", "parse_csv_fast")
 
-_np: Any
-try:  # pragma: no cover - depends on the environment
-    import numpy as _np
-except ImportError:  # pragma: no cover
-    _np = None
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # Day ordinals the fast path handles; the first and last days of the calendar go the text path.
@@ -35,7 +32,7 @@ _MIX = 0x9E3779B97F4A7C15
 
 
 def have_numpy() -> bool:
-    return _np is not None
+    return _numpy() is not None
 
 
 def fixed_offset_minutes(tz: tzinfo) -> int | None:
@@ -97,7 +94,7 @@ class ArrayBlock:
 def _numbers(buf: Any, starts: Any, ends: Any, most: int) -> Any:
     """The decimal numbers between *starts* and *ends* (1 to *most* ASCII digits each), or
     ``None`` if one is empty, too long or has another byte."""
-    np = _np
+    np = _numpy()
     lengths = ends - starts
     width = int(lengths.max())
     if int(lengths.min()) < 1 or width > most:
@@ -123,15 +120,18 @@ def _weights(fields: tuple[tuple[int, int], ...], count: int) -> Any:
     for column, (begin, end) in enumerate(fields):
         for position in range(begin, end):
             table[position][column] = 10 ** (end - 1 - position)
-    return _np.array(table, dtype=_np.int64)
+    np = _numpy()
+    return np.array(table, dtype=np.int64)
 
 
-_ISO_WEIGHTS = None if _np is None else _weights(_ISO_FIELDS, len(_ISO_DIGITS))
+@functools.cache
+def _iso_weights() -> Any:
+    return _weights(_ISO_FIELDS, len(_ISO_DIGITS))
 
 
 def _timestamps(buf: Any, starts: Any, ends: Any, tz: tzinfo) -> tuple[Any, Any] | None:
     """Day ordinals and hours on the client's clock, or ``None`` to decline."""
-    np = _np
+    np = _numpy()
     lengths = ends - starts
     length = int(lengths.min())
     if int(lengths.max()) != length:
@@ -172,7 +172,7 @@ def _iso(text: Any, length: int) -> tuple[Any, Any, Any, Any] | None:
     """Day ordinal, hour, minute and UTC offset in minutes (``None``: no offset) of rows of
     ``YYYY-MM-DDTHH:MM:SS`` followed by nothing, ``Z`` or ``+HH:MM`` (*text*: one row of bytes
     per timestamp); ``None`` to decline."""
-    np = _np
+    np = _numpy()
     digits = text[:, _ISO_DIGITS].astype(np.int64) - 48
     if int(digits.min()) < 0 or int(digits.max()) > 9:
         return None
@@ -184,7 +184,7 @@ def _iso(text: Any, length: int) -> tuple[Any, Any, Any, Any] | None:
         and _is(text[:, 16], ":")
     ):
         return None
-    year, month, day, hour, minute, second = (digits @ _ISO_WEIGHTS).T
+    year, month, day, hour, minute, second = (digits @ _iso_weights()).T
     low = min(int(year.min()), int(month.min()), int(day.min()))
     high = (int(month.max()), int(hour.max()), int(minute.max()), int(second.max()))
     if low < 1 or high[0] > 12 or high[1] > 23 or high[2] > 59 or high[3] > 59:
@@ -213,7 +213,7 @@ def _iso(text: Any, length: int) -> tuple[Any, Any, Any, Any] | None:
 
 def _names(data: bytes, buf: Any, starts: Any, ends: Any) -> tuple[list[str], Any] | None:
     """The distinct event names and each row's index into them, or ``None`` to decline."""
-    np = _np
+    np = _numpy()
     lengths = ends - starts
     longest = int(lengths.max())
     if int(lengths.min()) < 1 or longest > _MAX_NAME:
@@ -243,7 +243,7 @@ def parse_csv_fast(
     data: bytes, first_line: int, header: CsvHeader, source: str, tz: tzinfo
 ) -> ArrayBlock | None:
     """Parse CSV data lines (after the header) the fast way, or decline with ``None``."""
-    np = _np
+    np = _numpy()
     if np is None or not data or b'"' in data or b"\r" in data:
         return None
     buf = np.frombuffer(data, dtype=np.uint8)

@@ -4,7 +4,7 @@ import hypothesis.strategies as st
 import pytest
 from hypothesis import given
 
-from bitmapist_async._core import decode
+from bitmapist_async._core import decode, numpy_lazy
 from bitmapist_async._core.decode import (
     decode_id_array,
     decode_ids,
@@ -56,7 +56,7 @@ def test_zero_padding_and_chunk_edges() -> None:
 
 
 def test_numpy_required_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(decode, "_np", None)
+    monkeypatch.setattr(numpy_lazy, "_module", None)
     assert not decode.have_numpy()
     with pytest.raises(RuntimeError, match="numpy"):
         decode_ids(b"\x80", use_numpy=True)
