@@ -20,6 +20,7 @@ import asyncio
 import functools
 import resource
 import statistics
+from array import array
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,13 +47,13 @@ async def _ping_only(
         progress(len(offsets))
 
 
-async def _batcher(url: str, parts: list[list[int]]) -> float:
+async def _batcher(url: str, parts: list[array[int]]) -> float:
     async with Bitmapist(url) as bm:
         await bm.ping()
         return await timed_gather(parts, functools.partial(bm.mark_event, "breakdown"))
 
 
-async def _floor(parts: list[list[int]]) -> float:
+async def _floor(parts: list[array[int]]) -> float:
     loop = asyncio.get_running_loop()
     waiting: list[asyncio.Future[None]] = []
     scheduled = False
