@@ -423,3 +423,18 @@ async def test_a_mark_from_another_threads_loop_is_refused_while_writes_are_pend
         await asyncio.gather(first, second)
     day = f"trackist_loops_{datetime.now(timezone.utc):%Y-%m-%d}"
     assert [private_admin.getbit(day, uid) for uid in (1, 2, 3)] == [1, 1, 0]
+
+
+async def test_a_group_flush_packs_offsets_of_every_length(
+    private_server: RedisProcess, private_admin: redis.Redis
+) -> None:
+    """Marks of one event travel as bare offsets, packed by their number of digits."""
+    uids = sorted({0, *(10**k - 1 for k in range(1, 10)), *(10**k for k in range(10))})
+    async with Bitmapist(private_server.url) as bm:
+        await asyncio.gather(*(bm.mark_event("digits", uid) for uid in uids))
+    day = f"trackist_digits_{datetime.now(timezone.utc):%Y-%m-%d}"
+    try:
+        assert [private_admin.getbit(day, uid) for uid in uids] == [1] * len(uids)
+        assert private_admin.bitcount(day) == len(uids)
+    finally:
+        private_admin.delete(*private_admin.keys("trackist_digits_*"))
