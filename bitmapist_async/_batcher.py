@@ -264,6 +264,13 @@ class WriteBatcher:
     # -- queueing ---------------------------------------------------------------------------
 
     def _bind(self) -> asyncio.AbstractEventLoop:
+        """The running loop, which this batcher's futures and tasks belong to from now on.
+
+        :raises RuntimeError: another loop has writes of this batcher pending.
+        """
+        base = self._base_loop
+        if base is not None and base._thread_id == _get_ident():  # type: ignore[attr-defined]
+            return base  # the bound loop runs in this thread (see write_mark)
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             if self._loop is not None and (self._pending or self._room or self._in_flight):
@@ -421,7 +428,8 @@ class WriteBatcher:
     async def _send(self, send: Callable[[], Awaitable[None]]) -> None:
         """Call *send* until it succeeds, retrying transient failures until the deadline."""
         options = self._options
-        loop = asyncio.get_running_loop()
+        loop = self._loop  # the flush's task runs on it
+        assert loop is not None
         began = loop.time()
         deadline = began + options.retry_deadline
         attempt = 0

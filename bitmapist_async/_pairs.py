@@ -238,21 +238,21 @@ class AsyncKeptConnections:
     pool slots only while writes are on their way.
     """
 
-    __slots__ = ("_connections", "_pid")
+    __slots__ = ("_connections", "_forks")
 
     #: Connections kept at most (a batcher has ``max_in_flight`` flushes on the wire).
     LIMIT = 16
 
     def __init__(self) -> None:
         self._connections: list[Any] = []
-        self._pid = os.getpid()
+        self._forks = _forks  # (no getpid() system call per flush)
 
     async def take(self, pool: Any, args: tuple[str, ...]) -> Any:
         """A kept connection that is still usable, else one from *pool*."""
         connections = self._connections
-        if self._pid != os.getpid():  # a forked child: the parent's sockets are not ours
+        if self._forks != _forks:  # a forked child: the parent's sockets are not ours
             connections.clear()
-            self._pid = os.getpid()
+            self._forks = _forks
         while connections:
             connection = connections.pop()
             if _usable(connection):
@@ -262,7 +262,7 @@ class AsyncKeptConnections:
 
     async def give_back(self, pool: Any, connection: Any) -> None:
         """Keep *connection* after a flush that went well (or return it to *pool*)."""
-        if len(self._connections) < self.LIMIT and self._pid == os.getpid():
+        if len(self._connections) < self.LIMIT and self._forks == _forks:
             self._connections.append(connection)
         else:
             await pool.release(connection)
@@ -279,9 +279,22 @@ class AsyncKeptConnections:
     async def release_all(self, pool: Any) -> None:
         """Return every kept connection to *pool* (before the pool closes)."""
         connections, self._connections = self._connections, []
-        if self._pid == os.getpid():
+        if self._forks == _forks:
             for connection in connections:
                 await pool.release(connection)
+
+
+#: Forks this process is removed from its first ancestor (bumped in each forked child).
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forked)
 
 
 def _usable(connection: Any) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
@@ -131,14 +132,33 @@ async def test_a_refused_write_keeps_its_clean_connection(
     assert private_admin.getbit("trackist_fine_u", 2) == 1
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 async def test_a_forked_child_does_not_use_the_parents_connections() -> None:
     kept = AsyncKeptConnections()
-    kept._connections.append(object())
-    kept._pid = -1  # as if this process were a child of the one that kept it
+    parents = object()
+    kept._connections.append(parents)
 
     class Pool:
         async def get_connection(self, *args: str) -> str:
             return "fresh"
 
-    assert await kept.take(Pool(), ()) == "fresh"
-    assert kept._connections == []
+        async def release(self, connection: object) -> None:
+            raise AssertionError("a child must not release its parent's connection")
+
+    def in_child() -> int:
+        took = asyncio.run(kept.take(Pool(), ()))
+        asyncio.run(kept.give_back(Pool(), "fresh"))
+        return 0 if took == "fresh" and kept._connections == ["fresh"] else 1
+
+    pid = os.fork()
+    if pid == 0:  # the child: report through the exit status, never return to pytest
+        status = 1
+        try:
+            status = in_child()
+        finally:
+            os._exit(status)
+    _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # The parent still keeps its connections.
+    await kept.give_back(Pool(), "mine")
+    assert kept._connections == [parents, "mine"]
