@@ -459,9 +459,7 @@ class WriteBatcher:
         rejected: dict[tuple[str, int], Exception],
     ) -> None:
         if error is None and not rejected:
-            futures = flush.futures
-            if flush.settled:
-                futures = futures[flush.settled :]
+            futures = flush.unanswered()
             if flush.callers:
                 futures = [*futures, *(future for future, _ in flush.callers)]
             assert self._loop is not None

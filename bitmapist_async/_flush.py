@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
+from itertools import repeat
+from typing import cast
 
 from ._core.errors import WriteFailedError
 from ._core.options import MarkWrites, Write
@@ -51,7 +53,8 @@ class Flush:
         self.group_keys: tuple[str, ...] = ()
         self.value = 0
         self.offsets: list[int] = []  # of the group's marks, in call order
-        self.futures: list[asyncio.Future[None]] = []  # of the group's marks, likewise
+        # Of the group's marks, likewise; None once answered (see Progress).
+        self.futures: list[asyncio.Future[None] | None] = []
         self.settled = 0  # leading futures already answered while the replies came in
         self.writes: list[Write] = []  # once spelled out: every caller's, in call order
         self.callers: list[Caller] = []  # calls that did not join the group
@@ -87,10 +90,15 @@ class Flush:
             self.writes = [(key, offset, value) for offset in self.offsets for key in group]
             self.group = None
 
+    def unanswered(self, end: int | None = None) -> list[asyncio.Future[None]]:
+        """The futures of the group's calls not answered yet (up to call *end*), in order."""
+        return cast("list[asyncio.Future[None]]", self.futures[self.settled : end])
+
     def group_calls(self) -> Iterator[tuple[asyncio.Future[None], MarkWrites]]:
-        """The group's callers and their writes (to tell each how its writes went)."""
-        keys, value, settled = self.group_keys, self.value, self.settled
-        for future, offset in zip(self.futures[settled:], self.offsets[settled:], strict=True):
+        """The unanswered group callers and their writes (to tell each how its writes went)."""
+        keys, value = self.group_keys, self.value
+        offsets = self.offsets[self.settled :]
+        for future, offset in zip(self.unanswered(), offsets, strict=True):
             yield future, MarkWrites(keys, offset, value)
 
 
@@ -142,7 +150,11 @@ class Progress:
             while end < len(where) and where[end] < stored:
                 end += 1
         if end > start:
-            set_results(self._loop, flush.futures[start:end], self._batched)
+            set_results(self._loop, flush.unanswered(end), self._batched)
+            # The flush lets go of the answered futures now, not when its last reply is in:
+            # each then goes as its caller runs, before that caller's next mark is queued (see
+            # _wakeups: with thousands of callers, this spares most garbage collections).
+            flush.futures[start:end] = repeat(None, end - start)
             flush.settled = end
 
 

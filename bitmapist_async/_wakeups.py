@@ -13,6 +13,13 @@ that raises goes to the loop's exception handler like any other. This relies on
 ``Future._callbacks`` (what asyncio's own ``Future.__repr__`` reads), so it is used only for
 futures of the exact :class:`asyncio.Future` type (:func:`batches_wakeups` says whether a
 loop makes them); anything else is settled with plain ``set_result``.
+
+The wake-ups let go of each future and task wake-up as they go, so each is freed before the
+next task runs. A woken caller usually queues its next mark at once: it then allocates as many
+objects as its last mark just freed, and the garbage collector's count of new objects stays
+flat. Freed only after the whole batch, a batch of 2,000 callers would leave that count
+thousands higher each time, and the collections it triggers (full ones included) took a
+quarter of the batcher's time with 2,000 producers.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import Any
 __all__ = ("batches_wakeups", "set_results")
 
 _Wakeup = tuple[Callable[..., object], Context, "asyncio.Future[None]"]
+_Wakeups = list[_Wakeup | None]  # None once run
 
 
 def batches_wakeups(loop: asyncio.AbstractEventLoop) -> bool:
@@ -54,7 +62,7 @@ def set_results(
             if not future.done():
                 future.set_result(None)
         return
-    wakeups: list[_Wakeup] = []
+    wakeups: _Wakeups = []
     append = wakeups.append
     for future in futures:
         # A done future has no callbacks left (they were scheduled when it was settled).
@@ -72,9 +80,13 @@ def set_results(
         loop.call_soon(_wake, loop, wakeups)
 
 
-def _wake(loop: asyncio.AbstractEventLoop, wakeups: list[_Wakeup]) -> None:
-    """Run each wake-up as ``Handle._run`` would run it (a failure does not stop the rest)."""
-    for i, (callback, context, future) in enumerate(wakeups):
+def _wake(loop: asyncio.AbstractEventLoop, wakeups: _Wakeups) -> None:
+    """Run each wake-up as ``Handle._run`` would run it (a failure does not stop the rest),
+    letting go of each before the next runs (see the module docstring)."""
+    for i, wakeup in enumerate(wakeups):
+        assert wakeup is not None
+        callback, context, future = wakeup
+        wakeups[i] = wakeup = None
         try:
             context.run(callback, future)
         except (SystemExit, KeyboardInterrupt):

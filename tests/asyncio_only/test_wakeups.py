@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import weakref
 from datetime import datetime, timezone
 from typing import Any
 
@@ -124,7 +125,9 @@ def test_keyboard_interrupt_in_a_wakeup_leaves_the_rest_scheduled() -> None:
             return wake
 
         futures = [loop.create_future() for _ in range(3)]
-        wakeups = [(run(i), contextvars.copy_context(), f) for i, f in enumerate(futures)]
+        wakeups: list[Any] = [
+            (run(i), contextvars.copy_context(), f) for i, f in enumerate(futures)
+        ]
         loop.call_soon(_wake, loop, wakeups)
         with pytest.raises(KeyboardInterrupt):
             loop.run_until_complete(asyncio.sleep(0.01))
@@ -176,29 +179,63 @@ async def test_progress_answers_calls_in_order_once_their_bits_are_stored(batche
     loop = asyncio.get_running_loop()
     flush = _Flush()
     flush.offsets = [5, 7, 5, 9]  # the third call repeats the first one's bit
-    flush.futures = [loop.create_future() for _ in flush.offsets]
+    futures = [loop.create_future() for _ in flush.offsets]
+    flush.futures = list(futures)
     progress = _Progress(flush, [5, 7, 9], loop, batched)
     answered = []
     for stored in (0, 1, 1, 2, 3):
         progress(stored)
-        answered.append(sum(f.done() for f in flush.futures))
+        answered.append(sum(f.done() for f in futures))
     assert answered == [0, 1, 1, 3, 4]
     assert flush.settled == 4
+    assert flush.futures == [None] * 4  # answered: the flush lets go of them
 
 
 async def test_progress_without_repeats_answers_a_prefix() -> None:
     loop = asyncio.get_running_loop()
     flush = _Flush()
     flush.offsets = [1, 2, 3]
-    flush.futures = [loop.create_future() for _ in flush.offsets]
-    flush.futures[1].cancel()  # a cancelled caller is skipped, not answered
+    futures = [loop.create_future() for _ in flush.offsets]
+    flush.futures = list(futures)
+    futures[1].cancel()  # a cancelled caller is skipped, not answered
     progress = _Progress(flush, [1, 2, 3], loop, True)
     progress(2)
-    assert flush.futures[0].done()
-    assert not flush.futures[2].done()
+    assert futures[0].done()
+    assert not futures[2].done()
     assert flush.settled == 2
+    assert flush.futures == [None, None, futures[2]]
     progress(3)
-    assert flush.futures[2].result() is None
+    assert futures[2].result() is None
+
+
+async def test_answered_futures_go_before_the_next_caller_runs() -> None:
+    """Each answered future is freed before the next answered caller runs (the flush and the
+    batch of wake-ups let go of it): a caller's next mark then takes the place its last one
+    gave back, and thousands of waiting callers do not drive the garbage collector."""
+    loop = asyncio.get_running_loop()
+    flush = _Flush()
+    flush.offsets = [1, 2, 3, 4]
+    flush.futures = [loop.create_future() for _ in flush.offsets]
+    refs = [weakref.ref(future) for future in flush.futures if future is not None]
+    seen: list[list[bool]] = []
+
+    async def caller(i: int, future: asyncio.Future[None]) -> None:
+        await future
+        del future
+        seen.append([ref() is None for ref in refs[:i]])
+
+    tasks = [
+        asyncio.ensure_future(caller(i, future))
+        for i, future in enumerate(flush.futures)
+        if future is not None
+    ]
+    await asyncio.sleep(0)  # every caller waits on its future
+    _Progress(flush, [1, 2, 3, 4], loop, True)(3)
+    await asyncio.wait(tasks[:3])
+    assert seen == [[], [True], [True, True]]
+    assert refs[3]() is not None  # not answered yet
+    flush.futures[3].set_result(None)  # type: ignore[union-attr]
+    await asyncio.wait(tasks)
 
 
 async def test_pure_python_futures_batch_too() -> None:
