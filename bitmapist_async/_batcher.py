@@ -35,8 +35,10 @@ import asyncio
 import functools
 import itertools
 import logging
+import os
 import sys
 import threading
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Sequence
 from types import TracebackType
@@ -61,6 +63,22 @@ _BOTH = 3
 
 _get_running_loop = asyncio.get_running_loop
 _get_ident = threading.get_ident
+
+
+#: Every batcher, so that a forked child forgets which loop each saw running (below).
+_BATCHERS: weakref.WeakSet[WriteBatcher] = weakref.WeakSet()
+
+
+def _forget_loops_after_fork() -> None:
+    """In a forked child the parent's loops do not run, but a loop that was running keeps the
+    thread id it recorded, which the forking thread still has: the hot path must not trust it
+    (the next write asks asyncio, which knows the child has no running loop yet)."""
+    for batcher in list(_BATCHERS):
+        batcher._base_loop = None
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_loops_after_fork)
 
 
 def default_is_transient(exc: BaseException) -> bool:
@@ -111,6 +129,7 @@ class WriteBatcher:
         self._base_loop: asyncio.BaseEventLoop | None = None  # self._loop, if of that kind
         self._batched_wakeups = False  # see _wakeups: decided per loop
         self._idle_task: asyncio.Task[None] | None = None
+        _BATCHERS.add(self)
 
     # -- introspection (no I/O) -------------------------------------------------------------
 
@@ -167,7 +186,10 @@ class WriteBatcher:
         ):
             # Is the bound loop the running one? On Python 3.11 asking costs a getpid() system
             # call; a standard loop records the thread it runs in (None once it stops), and a
-            # thread runs one loop at a time.
+            # thread runs one loop at a time. (A forked child forgets the loop first. A loop
+            # nested inside another with nest_asyncio is not told apart from the outer one
+            # here; with writes pending the inner one could not write anyway, and its task
+            # then fails on a future of the other loop.)
             loop = self._base_loop
             if loop is not None:
                 here = loop._thread_id == _get_ident()  # type: ignore[attr-defined]
@@ -269,8 +291,13 @@ class WriteBatcher:
         :raises RuntimeError: another loop has writes of this batcher pending.
         """
         base = self._base_loop
-        if base is not None and base._thread_id == _get_ident():  # type: ignore[attr-defined]
-            return base  # the bound loop runs in this thread (see write_mark)
+        if (
+            base is not None
+            and (self._pending or self._in_flight)
+            and base._thread_id == _get_ident()  # type: ignore[attr-defined]
+        ):
+            return base  # the bound loop runs in this thread (see write_mark); while idle,
+            # asyncio is asked, so that a client can move to another loop
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             if self._loop is not None and (self._pending or self._room or self._in_flight):

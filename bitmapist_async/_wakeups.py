@@ -14,12 +14,12 @@ that raises goes to the loop's exception handler like any other. This relies on
 futures of the exact :class:`asyncio.Future` type (:func:`batches_wakeups` says whether a
 loop makes them); anything else is settled with plain ``set_result``.
 
-The wake-ups let go of each future and task wake-up as they go, so each is freed before the
-next task runs. A woken caller usually queues its next mark at once: it then allocates as many
-objects as its last mark just freed, and the garbage collector's count of new objects stays
-flat. Freed only after the whole batch, a batch of 2,000 callers would leave that count
-thousands higher each time, and the collections it triggers (full ones included) took a
-quarter of the batcher's time with 2,000 producers.
+The wake-ups let go of each future and task wake-up as they go, so each is freed once its
+task has run and before the next one runs. A woken caller usually queues its next mark at
+once: what it allocates then is balanced by what its last mark frees, and the garbage
+collector's count of new objects stays flat. Freed only after the whole batch, a batch of
+2,000 callers would leave that count thousands higher each time, and the collections it
+triggers (full ones included) took a quarter of the batcher's time with 2,000 producers.
 """
 
 from __future__ import annotations
@@ -86,7 +86,6 @@ def _wake(loop: asyncio.AbstractEventLoop, wakeups: _Wakeups) -> None:
     for i, wakeup in enumerate(wakeups):
         assert wakeup is not None
         callback, context, future = wakeup
-        wakeups[i] = wakeup = None
         try:
             context.run(callback, future)
         except (SystemExit, KeyboardInterrupt):
@@ -101,3 +100,5 @@ def _wake(loop: asyncio.AbstractEventLoop, wakeups: _Wakeups) -> None:
                 "future": future,
             }
             loop.call_exception_handler(context_info)
+        # Freed before the next task runs (the locals are rebound first).
+        wakeups[i] = wakeup = None

@@ -37,7 +37,7 @@ __all__ = ("RedisStorage", "redis_connect_kwargs")
 _DELETE_BATCH = 1000
 _SCAN_COUNT = 1000
 _HEADER_CACHE_SIZE = 4096
-#: ``$<digits>\r\n%d\r\n$1\r\n`` by the number of digits of an offset (below 2**32: at most 10).
+#: ``$<digits>\r\n%d\r\n$1\r\n`` by the number of characters of an offset (ids: at most 10).
 _OFFSET_PARTS = tuple(b"$%d\r\n%%d\r\n$1\r\n" % digits for digits in range(11))
 
 try:
@@ -215,7 +215,12 @@ class RedisStorage:
         # is the separator joining [header1, value+header2, ..., value].
         join = bytes.join
         parts = _OFFSET_PARTS
-        return b"".join([join(parts[len(str(offset))] % offset, pieces) for offset in offsets])
+        try:
+            return b"".join([join(parts[len(str(offset))] % offset, pieces) for offset in offsets])
+        except IndexError:  # an offset of more digits than ids have: Redis will say what is wrong
+            return b"".join(
+                [join(b"$%d\r\n%d\r\n$1\r\n" % (len(str(o)), o), pieces) for o in offsets]
+            )
 
     def _pack_setbits(self, writes: Sequence[Write]) -> bytes:
         """RESP for ``SETBIT key offset value`` per write (the key part is cached, and the

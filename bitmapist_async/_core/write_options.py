@@ -38,8 +38,10 @@ class WriteOptions:
         Async client only.
     :param max_flush: writes per flush; a busier queue is cut into several flushes (up to
         ``max_in_flight`` of them on the wire at once). Async client only.
-    :param attempt_timeout: seconds one attempt at sending a flush may take before it counts as
-        failed and is retried (async client; the sync client relies on ``socket_timeout``).
+    :param attempt_timeout: seconds one attempt at sending a flush (writing it and reading its
+        replies) may take before it counts as failed and is retried (async client, where the
+        connection's ``socket_timeout`` does not apply to flushes; the sync client relies on
+        ``socket_timeout``).
     :param retry_deadline: seconds after the first attempt during which a flush that failed
         with a connection error or a timeout is retried. After it, every caller of that flush
         gets :class:`~bitmapist_async.WriteFailedError`.

@@ -4,13 +4,21 @@ cancellation, flush() and aclose()."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 from datetime import datetime, timezone
 
 import pytest
 import redis
 
-from bitmapist_async import Bitmapist, ClientClosedError, WriteFailedError, WriteOptions
+from bitmapist_async import (
+    Bitmapist,
+    ClientClosedError,
+    RejectedWritesError,
+    WriteFailedError,
+    WriteOptions,
+)
+from bitmapist_async._async.redis_storage import RedisStorage
 
 from ..conftest import CommandLog
 from ..servers import RedisProcess
@@ -438,3 +446,75 @@ async def test_a_group_flush_packs_offsets_of_every_length(
         assert private_admin.bitcount(day) == len(uids)
     finally:
         private_admin.delete(*private_admin.keys("trackist_digits_*"))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+async def test_a_child_forked_inside_the_loop_writes_through_its_own_loop(
+    private_server: RedisProcess, private_admin: redis.Redis
+) -> None:
+    """The parent's loop is running when it forks, and a stopped copy of it in the child still
+    carries the forking thread's id: the child's marks must go through the child's loop."""
+    async with Bitmapist(private_server.url) as bm:
+        await bm.mark_event("forked", 1)  # bound to this loop, a connection kept
+
+        async def child_marks() -> None:
+            # (Not closed here: redis-py's asyncio pool would disconnect the parent's
+            # connections, made on the parent's loop.)
+            await bm.mark_event("forked", 2)
+
+        pid = os.fork()
+        if pid == 0:  # the child: report through the exit status, never return to pytest
+            status = 1
+            try:
+                asyncio.run(asyncio.wait_for(child_marks(), 20))
+                status = 0
+            finally:
+                os._exit(status)
+        _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        await bm.mark_event("forked", 3)  # the parent's client still works
+    day = f"trackist_forked_{datetime.now(timezone.utc):%Y-%m-%d}"
+    assert [private_admin.getbit(day, uid) for uid in (1, 2, 3)] == [1, 1, 1]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+async def test_a_child_forked_with_writes_pending_is_refused_not_stranded(
+    proxy: RedisProxy,
+) -> None:
+    """Forked while the parent's marks are on their way, the child cannot write with that
+    client: it is told so, rather than queueing onto the parent's loop, which never runs."""
+    async with Bitmapist(proxy.url, write_options=WriteOptions(max_in_flight=1)) as bm:
+        await bm.ping()
+        with proxy.holding():
+            first = asyncio.ensure_future(bm.mark_event("forked", 1))
+            while not bm._writer.flushes_in_flight:  # noqa: ASYNC110 - no event to wait on
+                await asyncio.sleep(0)
+            second = asyncio.ensure_future(bm.mark_event("forked", 2))  # the open flush
+            await asyncio.sleep(0)
+            assert bm.pending_writes == 6
+            pid = os.fork()
+            if pid == 0:  # the child: report through the exit status
+                status = 1
+                try:
+                    asyncio.run(asyncio.wait_for(bm.mark_event("forked", 3), 20))
+                except RuntimeError as exc:
+                    status = 0 if "two event loops" in str(exc) else 2
+                finally:
+                    os._exit(status)
+            _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+        await asyncio.gather(first, second)
+
+
+async def test_an_offset_longer_than_any_id_is_refused_by_the_server(
+    private_server: RedisProcess, private_admin: redis.Redis
+) -> None:
+    """``write_marks`` is public: an offset of more digits than ids have still reaches Redis,
+    whose refusal names it, and the other offsets are stored."""
+    async with Bitmapist(private_server.url) as bm:
+        storage = bm.storage
+        assert isinstance(storage, RedisStorage)
+        with pytest.raises(RejectedWritesError) as caught:
+            await storage.write_marks(("long_offsets",), [5, 10**12, 7], 1)
+    assert list(caught.value.rejected) == [1]
+    assert [private_admin.getbit("long_offsets", uid) for uid in (5, 7)] == [1, 1]
