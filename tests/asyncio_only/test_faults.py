@@ -4,6 +4,7 @@ port, retries running out. Each call either returned and its bits are set, or ra
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 
@@ -173,3 +174,54 @@ async def test_a_stalled_server_counts_as_a_timeout(
         assert isinstance(results[0].__cause__, TimeoutError)
         await bm.mark_unique("t", 2)  # the stalled connections were dropped, not reused
     assert private_admin.getbit("trackist_t_u", 2) == 1
+
+
+async def test_a_stalled_flush_of_marks_times_out_and_its_task_is_not_left_cancelling(
+    proxy: RedisProxy, private_admin: redis.Redis
+) -> None:
+    """Each attempt of a flush of marks is timed; a timed-out attempt leaves its task with no
+    cancel request pending (the retry is not cancelled in turn), and the callers hear of the
+    timeout."""
+    options = WriteOptions(
+        attempt_timeout=0.2, retry_deadline=0.5, backoff_initial=0.01, backoff_max=0.05
+    )
+    async with Bitmapist(proxy.url, write_options=options) as bm:
+        await bm.ping()
+        with proxy.holding():
+            calls = [asyncio.ensure_future(bm.mark_event("stall", uid)) for uid in range(3)]
+            while not bm._writer.flushes_in_flight:  # noqa: ASYNC110 - no event to wait on
+                await asyncio.sleep(0)
+            (flush,) = bm._writer._in_flight
+            assert flush.task is not None
+            results = await asyncio.gather(*calls, return_exceptions=True)
+        assert all(isinstance(r, WriteFailedError) for r in results)
+        assert all(isinstance(r.__cause__, TimeoutError) for r in results)  # type: ignore[union-attr]
+        assert flush.task.done()
+        assert not flush.task.cancelled()
+        if sys.version_info >= (3, 11):
+            assert flush.task.cancelling() == 0
+        await bm.mark_event("stall", 9)
+    day = f"trackist_stall_{datetime.now(timezone.utc):%Y-%m-%d}"
+    assert private_admin.getbit(day, 9) == 1
+
+
+async def test_a_flush_cancelled_from_outside_is_not_taken_for_a_timeout(
+    proxy: RedisProxy,
+) -> None:
+    """Even cancelled before it starts, a flush tells its callers (and ``aclose`` does not
+    wait for it); the cancellation is not reported as a timeout."""
+    async with Bitmapist(proxy.url) as bm:
+        await bm.ping()
+        with proxy.holding():
+            call = asyncio.ensure_future(bm.mark_event("cancelled", 1))
+            while not bm._writer.flushes_in_flight:  # noqa: ASYNC110 - no event to wait on
+                await asyncio.sleep(0)
+            (flush,) = bm._writer._in_flight
+            assert flush.task is not None
+            flush.task.cancel()  # before its first step, as it happens
+            with pytest.raises(WriteFailedError) as caught:
+                await asyncio.wait_for(call, 10)
+            assert isinstance(caught.value.__cause__, asyncio.CancelledError)
+            assert flush.task.cancelled()
+        assert bm.pending_writes == 0
+        await bm.mark_event("cancelled", 2)  # the batcher goes on
