@@ -191,13 +191,10 @@ class WriteBatcher:
             # nested inside another with nest_asyncio is not told apart from the outer one
             # here; with writes pending the inner one could not write anyway, and its task
             # then fails on a future of the other loop.)
-            loop = self._base_loop
+            loop: asyncio.AbstractEventLoop | None = self._base_loop
+            if loop is None or loop._thread_id != _get_ident():  # type: ignore[attr-defined]
+                loop = self._loop if _get_running_loop() is self._loop else None
             if loop is not None:
-                here = loop._thread_id == _get_ident()  # type: ignore[attr-defined]
-            else:
-                here = (loop := _get_running_loop()) is self._loop  # type: ignore[assignment]
-            if here:
-                assert loop is not None
                 future = loop.create_future()
                 flush.offsets.append(offset)
                 flush.futures.append(future)

@@ -39,7 +39,7 @@ __all__ = ("RedisStorage", "redis_connect_kwargs")
 _DELETE_BATCH = 1000
 _SCAN_COUNT = 1000
 _HEADER_CACHE_SIZE = 4096
-#: ``$<digits>\r\n%d\r\n$1\r\n`` by the number of characters of an offset (ids: at most 10).
+#: :func:`_offset_part` as a format, by the number of characters of the offset (ids: up to 10).
 _OFFSET_PARTS = tuple(b"$%d\r\n%%d\r\n$1\r\n" % digits for digits in range(11))
 
 try:
@@ -61,6 +61,12 @@ def redis_connect_kwargs() -> dict[str, Any]:
     except ImportError:  # pragma: no cover - redis-py < 7
         return {"protocol": 2, "lib_name": None, "lib_version": None}
     return {"protocol": 2, "driver_info": DriverInfo(name=None, lib_version=None)}
+
+
+def _offset_part(offset: int) -> bytes:
+    """What follows a ``SETBIT``'s key: its offset, then the length of its value."""
+    digits = b"%d" % offset
+    return b"$%d\r\n%b\r\n$1\r\n" % (len(digits), digits)
 
 
 class RedisStorage:
@@ -220,9 +226,7 @@ class RedisStorage:
         try:
             return b"".join([join(parts[len(str(offset))] % offset, pieces) for offset in offsets])
         except IndexError:  # an offset of more digits than ids have: Redis will say what is wrong
-            return b"".join(
-                [join(b"$%d\r\n%d\r\n$1\r\n" % (len(str(o)), o), pieces) for o in offsets]
-            )
+            return b"".join([join(_offset_part(offset), pieces) for offset in offsets])
 
     def _pack_setbits(self, writes: Sequence[Write]) -> bytes:
         """RESP for ``SETBIT key offset value`` per write (the key part is cached, and the
@@ -237,8 +241,7 @@ class RedisStorage:
             if header is None:
                 header = self._setbit_header(key)
             if offset != last:
-                digits = b"%d" % offset
-                tail = b"$%d\r\n%b\r\n$1\r\n" % (len(digits), digits)
+                tail = _offset_part(offset)
                 last = offset
             append(header)
             append(tail)

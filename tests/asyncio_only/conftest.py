@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from bitmapist_async import Bitmapist
+from bitmapist_async._flush import Flush
 
 from ..servers import RedisProcess, redis_server_binary
 from .proxy import RedisProxy
@@ -85,3 +86,22 @@ async def callbacks_run() -> None:
     done = loop.create_future()
     loop.call_soon(done.set_result, None)
     await done
+
+
+async def flush_on_the_wire(bm: Bitmapist) -> Flush:
+    """The flush the batcher has in flight, once it has one (its task may not have run yet)."""
+    while not bm._writer.flushes_in_flight:  # noqa: ASYNC110 - the batcher sets no event
+        await asyncio.sleep(0)
+    (flush,) = bm._writer._in_flight
+    return flush
+
+
+async def held_and_open(bm: Bitmapist, event: str) -> tuple[asyncio.Future[None], ...]:
+    """With ``max_in_flight=1`` and the proxy holding: mark uid 1 (its flush goes out and is
+    held), then uid 2 (it waits in the open flush). Returns both calls."""
+    first = asyncio.ensure_future(bm.mark_event(event, 1))
+    await flush_on_the_wire(bm)
+    second = asyncio.ensure_future(bm.mark_event(event, 2))
+    await callbacks_run()  # the second call has joined the open flush
+    assert bm.pending_writes == 6
+    return first, second

@@ -22,7 +22,7 @@ from bitmapist_async._async.redis_storage import RedisStorage
 
 from ..conftest import CommandLog
 from ..servers import RedisProcess
-from .conftest import Arrivals, callbacks_run
+from .conftest import Arrivals, callbacks_run, held_and_open
 from .proxy import RedisProxy
 
 NOW = datetime(2026, 11, 28, 13, 45, tzinfo=timezone.utc)
@@ -416,19 +416,14 @@ async def test_a_mark_from_another_threads_loop_is_refused_while_writes_are_pend
     async with Bitmapist(proxy.url, write_options=WriteOptions(max_in_flight=1)) as bm:
         await bm.ping()
         with proxy.holding():
-            first = asyncio.ensure_future(bm.mark_event("loops", 1))
-            while not bm._writer.flushes_in_flight:  # noqa: ASYNC110 - no event to wait on
-                await asyncio.sleep(0)
-            second = asyncio.ensure_future(bm.mark_event("loops", 2))  # joins the open flush
-            await asyncio.sleep(0)
-            assert bm.pending_writes == 6
+            calls = await held_and_open(bm, "loops")
 
             def other_loop() -> None:
                 asyncio.run(bm.mark_event("loops", 3))
 
             with pytest.raises(RuntimeError, match="two event loops"):
                 await asyncio.to_thread(other_loop)
-        await asyncio.gather(first, second)
+        await asyncio.gather(*calls)
     day = f"trackist_loops_{datetime.now(timezone.utc):%Y-%m-%d}"
     assert [private_admin.getbit(day, uid) for uid in (1, 2, 3)] == [1, 1, 0]
 
@@ -486,12 +481,7 @@ async def test_a_child_forked_with_writes_pending_is_refused_not_stranded(
     async with Bitmapist(proxy.url, write_options=WriteOptions(max_in_flight=1)) as bm:
         await bm.ping()
         with proxy.holding():
-            first = asyncio.ensure_future(bm.mark_event("forked", 1))
-            while not bm._writer.flushes_in_flight:  # noqa: ASYNC110 - no event to wait on
-                await asyncio.sleep(0)
-            second = asyncio.ensure_future(bm.mark_event("forked", 2))  # the open flush
-            await asyncio.sleep(0)
-            assert bm.pending_writes == 6
+            calls = await held_and_open(bm, "forked")
             pid = os.fork()
             if pid == 0:  # the child: report through the exit status
                 status = 1
@@ -503,7 +493,7 @@ async def test_a_child_forked_with_writes_pending_is_refused_not_stranded(
                     os._exit(status)
             _, status = await asyncio.to_thread(os.waitpid, pid, 0)
             assert os.waitstatus_to_exitcode(status) == 0
-        await asyncio.gather(first, second)
+        await asyncio.gather(*calls)
 
 
 async def test_an_offset_longer_than_any_id_is_refused_by_the_server(

@@ -13,7 +13,7 @@ import redis
 
 from bitmapist_async import Bitmapist, WriteFailedError, WriteOptions
 
-from .conftest import start_private_server
+from .conftest import flush_on_the_wire, start_private_server
 from .proxy import RedisProxy
 
 NOW = datetime(2026, 11, 28, 13, 45, tzinfo=timezone.utc)
@@ -189,9 +189,7 @@ async def test_a_stalled_flush_of_marks_times_out_and_its_task_is_not_left_cance
         await bm.ping()
         with proxy.holding():
             calls = [asyncio.ensure_future(bm.mark_event("stall", uid)) for uid in range(3)]
-            while not bm._writer.flushes_in_flight:  # noqa: ASYNC110 - no event to wait on
-                await asyncio.sleep(0)
-            (flush,) = bm._writer._in_flight
+            flush = await flush_on_the_wire(bm)
             assert flush.task is not None
             results = await asyncio.gather(*calls, return_exceptions=True)
         assert all(isinstance(r, WriteFailedError) for r in results)
@@ -214,9 +212,7 @@ async def test_a_flush_cancelled_from_outside_is_not_taken_for_a_timeout(
         await bm.ping()
         with proxy.holding():
             call = asyncio.ensure_future(bm.mark_event("cancelled", 1))
-            while not bm._writer.flushes_in_flight:  # noqa: ASYNC110 - no event to wait on
-                await asyncio.sleep(0)
-            (flush,) = bm._writer._in_flight
+            flush = await flush_on_the_wire(bm)
             assert flush.task is not None
             flush.task.cancel()  # before its first step, as it happens
             with pytest.raises(WriteFailedError) as caught:
