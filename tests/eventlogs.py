@@ -42,7 +42,7 @@ class LogRow:
 def _spell(moment: datetime, form: int, tz: tzinfo) -> tuple[datetime, str]:
     """A timestamp in one of six spellings, with the datetime it means."""
     if form == 0:  # ISO, UTC, "Z"
-        return moment, moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return moment, moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # date text, not a key
     if form == 1:  # ISO with an offset
         local = moment.astimezone(_PLUS_0530)
         return local, local.isoformat()

@@ -103,7 +103,8 @@ async def test_table_shows_the_computed_cells(bm: Bitmapist, compute: Any) -> No
                 "" if v == "" else (f"{v:.1f}%" if percent == "1" else str(int(v)))  # type: ignore[arg-type]
                 for v in row[2:]
             ]
-            expected.append([row[0].strftime("%Y-%m-%d"), str(row[1]), *cells])  # type: ignore[union-attr]
+            day = row[0].strftime("%Y-%m-%d")  # type: ignore[union-attr]  # date text, not a key
+            expected.append([day, str(row[1]), *cells])
         assert _cells(response.text) == expected
         assert any(c not in ("", "0", "0.0%") for r in expected for c in r[2:])
         link = re.search(r'href="/cohort\.csv\?([^"]*)"', response.text)

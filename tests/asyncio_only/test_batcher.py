@@ -424,7 +424,7 @@ async def test_a_mark_from_another_threads_loop_is_refused_while_writes_are_pend
             with pytest.raises(RuntimeError, match="two event loops"):
                 await asyncio.to_thread(other_loop)
         await asyncio.gather(*calls)
-    day = f"trackist_loops_{datetime.now(timezone.utc):%Y-%m-%d}"
+    day = bm.DayEvents("loops").redis_key
     assert [private_admin.getbit(day, uid) for uid in (1, 2, 3)] == [1, 1, 0]
 
 
@@ -435,7 +435,7 @@ async def test_a_group_flush_packs_offsets_of_every_length(
     uids = sorted({0, *(10**k - 1 for k in range(1, 10)), *(10**k for k in range(10))})
     async with Bitmapist(private_server.url) as bm:
         await asyncio.gather(*(bm.mark_event("digits", uid) for uid in uids))
-    day = f"trackist_digits_{datetime.now(timezone.utc):%Y-%m-%d}"
+    day = bm.DayEvents("digits").redis_key
     try:
         assert [private_admin.getbit(day, uid) for uid in uids] == [1] * len(uids)
         assert private_admin.bitcount(day) == len(uids)
@@ -468,7 +468,7 @@ async def test_a_child_forked_inside_the_loop_writes_through_its_own_loop(
         _, status = await asyncio.to_thread(os.waitpid, pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0
         await bm.mark_event("forked", 3)  # the parent's client still works
-    day = f"trackist_forked_{datetime.now(timezone.utc):%Y-%m-%d}"
+    day = bm.DayEvents("forked").redis_key
     assert [private_admin.getbit(day, uid) for uid in (1, 2, 3)] == [1, 1, 1]
 
 

@@ -199,7 +199,7 @@ async def test_a_stalled_flush_of_marks_times_out_and_its_task_is_not_left_cance
         if sys.version_info >= (3, 11):
             assert flush.task.cancelling() == 0
         await bm.mark_event("stall", 9)
-    day = f"trackist_stall_{datetime.now(timezone.utc):%Y-%m-%d}"
+    day = bm.DayEvents("stall").redis_key
     assert private_admin.getbit(day, 9) == 1
 
 

@@ -6,7 +6,6 @@ import asyncio
 import select
 import socket
 import struct
-from datetime import datetime, timezone
 from types import SimpleNamespace
 from typing import Any
 
@@ -54,7 +53,7 @@ async def test_flushes_write_to_the_stream_not_through_redis_py_send(
             loop.set_task_factory(None)
     assert sent == []
     assert tasks <= 2 * 50  # the flush's own task and at most one idle check, no wait_for
-    assert private_admin.bitcount(f"trackist_sender_{datetime.now(timezone.utc):%Y-%m-%d}") == 50
+    assert private_admin.bitcount(bm.DayEvents("sender").redis_key) == 50
 
 
 async def test_a_connection_without_a_stream_goes_through_redis_py(
