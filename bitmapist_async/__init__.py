@@ -42,15 +42,20 @@ from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
 from ._core.errors import ImportAbortedError as ImportAbortedError
 from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import ShardLayoutError as ShardLayoutError
+from ._core.errors import StorageError as StorageError
+from ._core.errors import StorageTimeoutError as StorageTimeoutError
+from ._core.errors import StorageUnavailableError as StorageUnavailableError
 from ._core.errors import WriteFailedError as WriteFailedError
 from ._core.eventlog import RowError as RowError
 from ._core.write_options import WriteOptions as WriteOptions
+from ._deadline import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._reader import EventLog as EventLog
 
 __version__ = "0.1.0"
 
 __all__ = (
     "DEFAULT_REDIS_URL",
+    "DEFAULT_TIMEOUT",
     "DEFAULT_URL",
     "BitOpAnd",
     "BitOpNot",
@@ -75,6 +80,9 @@ __all__ = (
     "RedisStorage",
     "ShardLayoutError",
     "ShardedStorage",
+    "StorageError",
+    "StorageTimeoutError",
+    "StorageUnavailableError",
     "RejectedWritesError",
     "RowError",
     "Storage",

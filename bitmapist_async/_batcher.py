@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._core.batch_scope import BatchBuffer, batches_open, current_batch
 from ._core.errors import ClientClosedError, RejectedWritesError
+from ._core.failures import log_first_failure, log_give_up
 from ._core.options import MarkWrites, Write
 from ._core.write_options import WriteOptions, dedupe_writes
 from ._flush import Exhausted, Flush, Progress, failure_of, mask_of
@@ -480,7 +481,11 @@ class WriteBatcher:
                 delay = options.backoff(attempt)
                 attempt += 1
                 if loop.time() + delay > deadline:
-                    raise Exhausted(attempt, loop.time() - began) from exc
+                    exhausted = Exhausted(attempt, loop.time() - began)
+                    log_give_up(self._storage.describe(), attempt, exhausted.seconds, exc)
+                    raise exhausted from exc
+                if attempt == 1:
+                    log_first_failure(self._storage.describe(), options.retry_deadline, exc)
                 await asyncio.sleep(delay)
 
     def _settle(
@@ -497,8 +502,9 @@ class WriteBatcher:
             set_results(self._loop, futures, self._batched_wakeups)
         else:
             unheard = 0
+            target = self._storage.describe()
             for future, writes in itertools.chain(flush.group_calls(), flush.callers):
-                failure = failure_of(writes, error, rejected)
+                failure = failure_of(writes, error, rejected, target)
                 if future.done():
                     unheard += failure is not None
                 elif failure is None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ._core.batch_scope import BatchBuffer, current_batch
 from ._core.errors import ClientClosedError, RejectedWritesError, WriteFailedError
+from ._core.failures import log_first_failure, log_give_up, storage_failure
 from ._core.options import MarkWrites, Write
 from ._core.write_options import WriteOptions
 
@@ -84,6 +85,7 @@ class DirectWriter:
         if self._closed:
             raise ClientClosedError("the client is closed")
         options = self._options
+        target = self._storage.describe()
         began = time.monotonic()
         attempt = 0
         while True:
@@ -92,18 +94,22 @@ class DirectWriter:
                 return
             except RejectedWritesError as exc:
                 index = min(exc.rejected)
-                cause = exc.rejected[index]
+                cause = storage_failure(exc.rejected[index], target) or exc.rejected[index]
                 failure = WriteFailedError(f"storage refused the write to {writes[index][0]!r}")
                 raise failure from cause
             except Exception as exc:
+                typed = storage_failure(exc, target) or exc
                 if not self._is_transient(exc):
-                    raise WriteFailedError(f"writes not stored: {exc!r}") from exc
+                    raise WriteFailedError(f"writes not stored: {typed}") from typed
                 delay = options.backoff(attempt)
                 attempt += 1
                 elapsed = time.monotonic() - began
                 if elapsed + delay > options.retry_deadline:
+                    log_give_up(target, attempt, elapsed, exc)
                     message = f"writes not stored after {attempt} attempt(s) over {elapsed:.1f}s"
-                    raise WriteFailedError(f"{message}: {exc!r}") from exc
+                    raise WriteFailedError(f"{message}: {typed}") from typed
+                if attempt == 1:
+                    log_first_failure(target, options.retry_deadline, exc)
                 time.sleep(delay)
 
     def flush(self) -> None:

@@ -14,6 +14,7 @@ from itertools import repeat
 from typing import cast
 
 from ._core.errors import WriteFailedError
+from ._core.failures import storage_failure
 from ._core.options import MarkWrites, Write
 from ._wakeups import set_results
 
@@ -162,7 +163,7 @@ class Exhausted(Exception):
     """A flush failed at every attempt until the retry deadline (the last error is its cause)."""
 
     def __init__(self, attempts: int, seconds: float) -> None:
-        super().__init__(attempts, seconds)
+        super().__init__(f"gave up after {attempts} attempt(s) over {seconds:.1f} s")
         self.attempts = attempts
         self.seconds = seconds
 
@@ -178,24 +179,31 @@ def failure_of(
     writes: Sequence[Write],
     error: BaseException | None,
     rejected: dict[tuple[str, int], Exception],
+    target: str = "storage",
 ) -> WriteFailedError | None:
-    """The exception one caller gets (a new instance each: tracebacks are per caller)."""
+    """The exception one caller gets (a new instance each: tracebacks are per caller). Its
+    ``__cause__`` is the :class:`~bitmapist_async.StorageError` a query would get for the same
+    failure (which keeps the layer below's exception as its own cause)."""
     if error is None:
         for key, offset, _ in writes:
             if (key, offset) in rejected:
-                cause: BaseException = rejected[key, offset]
+                cause: BaseException = _typed(rejected[key, offset], target)
                 failure = WriteFailedError(f"storage refused the write to {key!r}: {cause}")
                 failure.__cause__ = cause
                 return failure
         return None
     if isinstance(error, Exhausted):
-        cause = error.__cause__ if error.__cause__ is not None else error
+        cause = _typed(error.__cause__ if error.__cause__ is not None else error, target)
         failure = WriteFailedError(
             f"writes not stored after {error.attempts} attempt(s) over "
-            f"{error.seconds:.1f}s: {cause!r}"
+            f"{error.seconds:.1f}s: {cause}"
         )
     else:
-        cause = error
-        failure = WriteFailedError(f"writes not stored: {cause!r}")
+        cause = _typed(error, target)
+        failure = WriteFailedError(f"writes not stored: {cause}")
     failure.__cause__ = cause
     return failure
+
+
+def _typed(exc: BaseException, target: str) -> BaseException:
+    return storage_failure(exc, target) or exc

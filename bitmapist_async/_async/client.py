@@ -18,11 +18,13 @@ from .._core.shards import DEFAULT_SHARD_BITS, Layout
 from .._core.url import DEFAULT_EMBEDDED_URL, is_embedded_url
 from .._core.validate import MAX_UID, check_uid
 from .._core.write_options import WriteOptions
+from .._deadline import DEFAULT_TIMEOUT, AsyncDeadline, check_timeout
 from .._pairs import AsyncWriteBatch, AsyncWriter
 from . import cohort as _cohort
 from . import events as _events
 from . import importer as _importer
 from .embedded_storage import EmbeddedStorage
+from .guard import AsyncGuardedStorage
 from .redis_storage import RedisStorage
 from .sharded_storage import open_sharded_storage
 from .storage import AsyncStorage
@@ -66,6 +68,14 @@ def open_storage(
     raise TypeError(f"expected a URL, a Redis client or a storage, got {type(target).__name__}")
 
 
+def _opens_redis_url(target: object, layout: str) -> bool:
+    """Whether the client will open a Redis connection pool from a URL it was given (so the
+    deadline's connection options apply)."""
+    if target is None:
+        return layout == "sharded"
+    return isinstance(target, str) and not is_embedded_url(target)
+
+
 class Bitmapist:
     """An analytics client on bitmaps: Redis, Redis Cluster, or the embedded store.
 
@@ -88,6 +98,13 @@ class Bitmapist:
         default 20: 1,048,576 ids, 128 KiB per full shard).
     :param write_options: batching, backpressure and retries of marks
         (:class:`~bitmapist_async.WriteOptions`).
+    :param timeout: seconds each round trip of a query call (``count``, ``ids``, ``contains``,
+        ``counts``, ``cohort``, ``get_event_names``, deletes, ``ping``, bulk imports) may take
+        before it raises :class:`~bitmapist_async.StorageTimeoutError` (a ``TimeoutError``);
+        default :data:`~bitmapist_async.DEFAULT_TIMEOUT` (10 s), ``None`` for no deadline. It
+        also bounds connecting (``socket_connect_timeout``) and, on the sync client, each
+        socket read (``socket_timeout``) unless the URL or *pool_options* set those. Marks are
+        bounded by ``write_options`` instead.
     :param pool_options: passed to ``redis.asyncio.Redis.from_url`` (or
         ``redis.asyncio.cluster.RedisCluster.from_url`` for ``redis+cluster://`` URLs).
 
@@ -116,12 +133,16 @@ class Bitmapist:
         layout: Layout = "classic",
         shard_bits: int = DEFAULT_SHARD_BITS,
         write_options: WriteOptions | None = None,
+        timeout: float | None = DEFAULT_TIMEOUT,
         **pool_options: Any,
     ) -> None:
         if write_options is None:
             write_options = WriteOptions()
         elif not isinstance(write_options, WriteOptions):
             raise TypeError(f"write_options must be a WriteOptions, got {write_options!r}")
+        timeout = check_timeout(timeout)
+        if _opens_redis_url(target, layout):
+            pool_options = {**AsyncDeadline.pool_options(timeout), **pool_options}
         self._options = ClientOptions(
             key_prefix=key_prefix,
             track_hourly=track_hourly,
@@ -138,6 +159,7 @@ class Bitmapist:
         else:
             self._storage = open_storage(target, bitop_ttl, pool_options, use_numpy=use_numpy)
         self._writer = AsyncWriter(self._storage, write_options)
+        self._queries = AsyncGuardedStorage(self._storage, timeout)
         self._use_numpy = use_numpy
         self._closed = False
         self.YearEvents = _events.YearEvents._bind(self)
@@ -158,6 +180,11 @@ class Bitmapist:
     def storage(self) -> AsyncStorage:
         """The storage backend."""
         return self._storage
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds each round trip of a query call may take (``None``: no deadline)."""
+        return self._queries.timeout
 
     @property
     def use_numpy(self) -> bool | None:
@@ -220,7 +247,7 @@ class Bitmapist:
 
     async def ping(self) -> None:
         """Check that storage answers."""
-        await self._storage.ping()
+        await self._queries.ping()
 
     # -- marking ---------------------------------------------------------------------------
 
@@ -340,7 +367,7 @@ class Bitmapist:
                 raise ValueError(f"{expression!r} belongs to another client")
         plans = [e.plan() for e in expressions]
         queries = [Query("count", p.result) for p in plans]
-        results = await self._storage.evaluate(merge_steps(plans), queries)
+        results = await self._queries.evaluate(merge_steps(plans), queries)
         return [int(r) for r in results]
 
     # -- cohorts ---------------------------------------------------------------------------
@@ -397,7 +424,7 @@ class Bitmapist:
             raise TypeError(f"prefix must be a str, got {prefix!r}")
         scheme = self._options.scheme
         names = set()
-        for key in await self._storage.scan(scheme.events_pattern(prefix)):
+        for key in await self._queries.scan(scheme.events_pattern(prefix)):
             name = scheme.event_name(key)
             if name is not None and name.startswith(prefix):
                 names.add(name)
@@ -405,10 +432,10 @@ class Bitmapist:
 
     async def delete_all_events(self) -> None:
         """Delete every key under this client's key prefix (events and bit-op results)."""
-        keys = await self._storage.scan(self._options.scheme.events_pattern())
-        await self._storage.delete(keys)
+        keys = await self._queries.scan(self._options.scheme.events_pattern())
+        await self._queries.delete(keys)
 
     async def delete_temporary_bitop_keys(self) -> None:
         """Delete every temporary bit-operation key under this client's key prefix."""
-        keys = await self._storage.scan(self._options.scheme.bitop_pattern())
-        await self._storage.delete(keys)
+        keys = await self._queries.scan(self._options.scheme.bitop_pattern())
+        await self._queries.delete(keys)

@@ -150,12 +150,12 @@ async def _run(
 ) -> list[int | bytes]:
     """Evaluate in one round trip, then delete the temporary keys in a second (if any)."""
     try:
-        results = await bm.storage.evaluate(steps, queries)
+        results = await bm._queries.evaluate(steps, queries)
     except BaseException:
         if temp_keys:
             with suppress(Exception):  # best effort: the keys also expire after bitop_ttl
-                await bm.storage.delete(temp_keys)
+                await bm._queries.delete(temp_keys)
         raise
     if temp_keys:
-        await bm.storage.delete(temp_keys)
+        await bm._queries.delete(temp_keys)
     return cast("list[int | bytes]", results)  # cohort plans have no ids queries

@@ -75,7 +75,7 @@ class Expression(AsyncExpressionMixin):
 
     async def _query(self, query: Query) -> QueryResult:
         plan = self.plan()
-        (result,) = await self._bm.storage.evaluate(plan.steps, [query])
+        (result,) = await self._bm._queries.evaluate(plan.steps, [query])
         return result
 
     async def count(self) -> int:
@@ -118,11 +118,10 @@ class Expression(AsyncExpressionMixin):
 
     async def _segments(self) -> list[tuple[int, bytes]] | None:
         """The bitmap in pieces when the storage keeps it so (sharded layout), else ``None``."""
-        storage = self._bm.storage
-        if not isinstance(storage, AsyncSegmentedStorage):
+        if not isinstance(self._bm.storage, AsyncSegmentedStorage):
             return None
         plan = self.plan()
-        return await storage.evaluate_segments(plan.steps, plan.result)
+        return await self._bm._queries.evaluate_segments(plan.steps, plan.result)
 
     async def id_array(self) -> array[int]:
         """Every id, sorted, as a compact ``array('I')`` (4 bytes per id, no ``int`` objects
@@ -149,7 +148,7 @@ class Expression(AsyncExpressionMixin):
 
     async def delete(self) -> None:
         """Delete :attr:`redis_key` (for a bit operation, its temporary result only)."""
-        await self._bm.storage.delete([self.redis_key])
+        await self._bm._queries.delete([self.redis_key])
 
     async def store(self) -> str:
         """Materialise the expression at :attr:`redis_key` now and return that key.
@@ -157,7 +156,7 @@ class Expression(AsyncExpressionMixin):
         Only useful to hand the key to other tools: queries evaluate on their own.
         """
         plan = self.plan()
-        await self._bm.storage.evaluate(plan.steps, [])
+        await self._bm._queries.evaluate(plan.steps, [])
         return plan.result
 
     def __and__(self, other: Expression) -> BitOpAnd:

@@ -7,6 +7,9 @@ from typing import Any
 __all__ = (
     "BitmapistError",
     "ClientClosedError",
+    "StorageError",
+    "StorageTimeoutError",
+    "StorageUnavailableError",
     "ShardLayoutError",
     "RejectedWritesError",
     "EmbeddedStorageError",
@@ -18,19 +21,57 @@ __all__ = (
 class BitmapistError(Exception):
     """Base class of every error this library raises itself.
 
-    Input errors are plain :class:`TypeError` / :class:`ValueError` (they name the bad value), and
-    errors from the storage layer that are not about a failed write are passed through unchanged.
+    Input errors are plain :class:`TypeError` / :class:`ValueError` (they name the bad value, and
+    are raised before any I/O). Everything storage does wrong reaches the caller as a
+    :class:`StorageError`: a query as :class:`StorageUnavailableError`,
+    :class:`StorageTimeoutError` or :class:`StorageError`, a mark as :class:`WriteFailedError`
+    whose ``__cause__`` is one of those.
     """
+
+
+class StorageError(BitmapistError):
+    """Storage did not answer a request as asked: it refused the command (for example
+    ``WRONGTYPE``: the key holds something else), or one of the subclasses below.
+
+    The exception of the layer below (redis-py, SQLite, ...) is kept as ``__cause__``;
+    :attr:`target` is the storage's redacted description (no password).
+    """
+
+    def __init__(self, message: str, *, target: str = "") -> None:
+        super().__init__(message)
+        self.target = target
+
+
+class StorageUnavailableError(StorageError, ConnectionError):
+    """Storage could not be reached, or the connection broke before the answer arrived
+    (connection refused or reset, DNS failure, TLS or authentication failure)."""
+
+
+class StorageTimeoutError(StorageError, TimeoutError):
+    """Storage did not answer before the deadline (the client's ``timeout`` for a query).
+
+    The connection that was waiting is closed, never reused half-read; the request may or may
+    not have been carried out (a query's temporary keys expire on their own).
+
+    :attr:`seconds` is the deadline that expired (``None`` when a socket timeout of the layer
+    below expired first).
+    """
+
+    def __init__(self, message: str, *, target: str = "", seconds: float | None = None) -> None:
+        super().__init__(message, target=target)
+        self.seconds = seconds
 
 
 class ClientClosedError(BitmapistError, RuntimeError):
     """The client was closed: nothing more can be written through it."""
 
 
-class WriteFailedError(BitmapistError):
+class WriteFailedError(StorageError):
     """A batch of writes could not be stored after every retry.
 
-    The original exception is kept as ``__cause__``. None of the writes in the failed batch was
+    The cause is kept as ``__cause__``: a :class:`StorageUnavailableError` or
+    :class:`StorageTimeoutError` when storage was unreachable or silent, a :class:`StorageError`
+    when it refused the write. None of the writes in the failed batch was
     acknowledged; some of them may nevertheless have reached storage (SETBIT is idempotent, so
     retrying the same calls is always safe).
     """
@@ -58,7 +99,7 @@ class RejectedWritesError(BitmapistError):
         self.rejected = rejected
 
 
-class EmbeddedStorageError(BitmapistError):
+class EmbeddedStorageError(StorageError):
     """The embedded store's file cannot be used: not a bitmapist-async store, written by a newer
     version, unreadable, or locked by another process's write for longer than its ``timeout``.
 

@@ -6,8 +6,9 @@ Passwords never appear in ``repr``, logs or error messages: everything that show
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 __all__ = (
@@ -37,14 +38,32 @@ _ALL_SCHEMES = ", ".join(f"{s}://" for s in (*REDIS_SCHEMES, *EMBEDDED_SCHEMES))
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
 
+def _secret_option(name: str) -> bool:
+    return "password" in name.lower()
+
+
+def _redact_query(query: str) -> str:
+    if "password" not in query.lower():
+        return query
+    fields = parse_qsl(query, keep_blank_values=True)
+    return "&".join(
+        f"{quote(name, safe='')}=" + ("***" if _secret_option(name) else quote(value, safe=""))
+        for name, value in fields
+    )
+
+
 def redact_url(url: str) -> str:
-    """*url* with any password replaced by ``***`` (the username is kept)."""
+    """*url* with any password replaced by ``***``: the userinfo one (the username is kept) and
+    every query option whose name contains ``password`` (``?password=``, ``ssl_password=``)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable URL>"
+    query = _redact_query(parts.query)
     if parts.password is None:
-        return url
+        if query == parts.query:
+            return url
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
     user = parts.username or ""
     host = parts.hostname or ""
     if ":" in host:
@@ -54,16 +73,21 @@ def redact_url(url: str) -> str:
     except ValueError:
         port = None
     netloc = f"{user}:***@{host}" + (f":{port}" if port is not None else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def check_redis_url(url: object) -> str:
-    """Return *url* if it is a Redis URL this library can open.
+    """Return *url* if it is a Redis URL this library can open, exactly as written.
+
+    Nothing is re-routed: redis-py would connect a URL with port 0 to 6379 and a URL whose
+    database is not a number to database 0; both are refused here, as are an out-of-range port,
+    a missing host, and query options that redis-py does not know or cannot parse. A URL
+    without a port means 6379 and one without a database means 0 (the Redis URL scheme).
 
     :raises TypeError: *url* is not a ``str``.
     :raises ValueError: the scheme is not one of ``redis://``, ``rediss://`` (TLS), ``unix://``
         (the message also lists the embedded schemes, which :func:`is_embedded_url` picks out
-        first).
+        first), or the URL is malformed as above (the message names the bad part).
     """
     if not isinstance(url, str):
         raise TypeError(f"URL must be a str, got {type(url).__name__}")
@@ -80,7 +104,103 @@ def check_redis_url(url: object) -> str:
         raise ValueError(
             f"unknown URL scheme {scheme!r} in {redact_url(url)!r}: expected one of {_ALL_SCHEMES}"
         )
+    _check_redis_parts(url, scheme)
     return url
+
+
+def _check_redis_parts(url: str, scheme: str, *, cluster: bool = False) -> None:
+    shown = redact_url(url)
+    parts = urlsplit(url)
+    if parts.fragment:
+        raise ValueError(f"Redis URL {shown!r} has a fragment ({parts.fragment!r})")
+    options = _redis_options(shown, parts.query, scheme)
+    if scheme == "unix":
+        if not parts.path or parts.path.endswith("/"):
+            raise ValueError(f"unix URL {shown!r} names no socket file")
+        if "db" in options:
+            _database(shown, options["db"], "?db=")
+        return
+    if not parts.hostname:
+        raise ValueError(f"Redis URL {shown!r} names no host")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(
+            f"Redis URL {shown!r} has an invalid port {parts.netloc.rpartition(':')[2]!r}: "
+            "expected a number from 1 to 65535"
+        ) from exc
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError(f"Redis URL {shown!r} has port {port}: expected a number from 1 to 65535")
+    path = unquote(parts.path)
+    db = None
+    if path not in ("", "/"):
+        db = _database(shown, path[1:], "path")
+    if "db" in options:
+        db = _database(shown, options["db"], "?db=")
+    if cluster and db not in (None, 0):
+        raise ValueError(f"Redis Cluster URL {shown!r} selects database {db}: a cluster has only 0")
+
+
+def _database(shown: str, text: str, where: str) -> int:
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(
+            f"Redis URL {shown!r} has database {text!r} ({where}): expected a number such as /0"
+        )
+    return int(text)
+
+
+def _redis_options(shown: str, query: str, scheme: str) -> dict[str, str]:
+    """The query options of a Redis URL, each checked as redis-py will read it."""
+    if not query:
+        return {}
+    try:
+        fields = parse_qsl(query, keep_blank_values=True, strict_parsing=True)
+    except ValueError as exc:
+        raise ValueError(f"cannot parse the options of {shown!r}: {exc}") from exc
+    parsers, known = _redis_option_names(scheme)
+    options: dict[str, str] = {}
+    for name, value in fields:
+        if name not in known:
+            raise ValueError(
+                f"unknown option {name!r} in Redis URL {shown!r}: redis-py knows "
+                + ", ".join(sorted(known))
+            )
+        parser = parsers.get(name)
+        if parser is not None:
+            try:
+                parser(value)
+            except (TypeError, ValueError) as exc:
+                shown_value = "***" if _secret_option(name) else repr(value)
+                raise ValueError(
+                    f"option {name}={shown_value} in Redis URL {shown!r} is not valid"
+                ) from exc
+        options[name] = value
+    return options
+
+
+#: Options a Redis URL may carry beside redis-py's parsed ones: text that redis-py passes to the
+#: connection as is (``rediss://`` also takes every ``ssl_*`` option of its connection class).
+_TEXT_OPTIONS = ("username", "password", "client_name", "encoding", "encoding_errors")
+
+
+def _redis_option_names(scheme: str) -> tuple[dict[str, Any], frozenset[str]]:
+    """redis-py's parsers of URL options, and every option name a URL of *scheme* may carry."""
+    from redis.asyncio import connection
+
+    parsers = dict(getattr(connection, "URL_QUERY_ARGUMENT_PARSERS", {}))
+    parsers.setdefault("db", int)
+    known = {*parsers, *_TEXT_OPTIONS}
+    if scheme == "rediss":
+        for cls in connection.SSLConnection.__mro__:
+            init = cls.__dict__.get("__init__")
+            try:
+                parameters = inspect.signature(init).parameters if init else {}
+            except (TypeError, ValueError):  # pragma: no cover - not introspectable
+                continue
+            known.update(name for name in parameters if name.startswith("ssl_"))
+    else:
+        known -= {name for name in parsers if name.startswith("ssl_")}
+    return parsers, frozenset(known)
 
 
 def is_embedded_url(url: object) -> bool:
@@ -199,4 +319,9 @@ def cluster_node_url(url: object) -> str | None:
         raise ValueError(f"cannot parse URL {redact_url(url)!r}") from exc
     if scheme not in CLUSTER_SCHEMES:
         return None
-    return CLUSTER_SCHEMES[scheme] + url[len(scheme) :]
+    node = CLUSTER_SCHEMES[scheme] + url[len(scheme) :]
+    try:
+        _check_redis_parts(node, CLUSTER_SCHEMES[scheme], cluster=True)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace(redact_url(node), redact_url(url))) from None
+    return node

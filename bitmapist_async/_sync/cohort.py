@@ -152,12 +152,12 @@ def _run(
 ) -> list[int | bytes]:
     """Evaluate in one round trip, then delete the temporary keys in a second (if any)."""
     try:
-        results = bm.storage.evaluate(steps, queries)
+        results = bm._queries.evaluate(steps, queries)
     except BaseException:
         if temp_keys:
             with suppress(Exception):  # best effort: the keys also expire after bitop_ttl
-                bm.storage.delete(temp_keys)
+                bm._queries.delete(temp_keys)
         raise
     if temp_keys:
-        bm.storage.delete(temp_keys)
+        bm._queries.delete(temp_keys)
     return cast("list[int | bytes]", results)  # cohort plans have no ids queries

@@ -77,7 +77,7 @@ class Expression(ExpressionMixin):
 
     def _query(self, query: Query) -> QueryResult:
         plan = self.plan()
-        (result,) = self._bm.storage.evaluate(plan.steps, [query])
+        (result,) = self._bm._queries.evaluate(plan.steps, [query])
         return result
 
     def count(self) -> int:
@@ -120,11 +120,10 @@ class Expression(ExpressionMixin):
 
     def _segments(self) -> list[tuple[int, bytes]] | None:
         """The bitmap in pieces when the storage keeps it so (sharded layout), else ``None``."""
-        storage = self._bm.storage
-        if not isinstance(storage, SegmentedStorage):
+        if not isinstance(self._bm.storage, SegmentedStorage):
             return None
         plan = self.plan()
-        return storage.evaluate_segments(plan.steps, plan.result)
+        return self._bm._queries.evaluate_segments(plan.steps, plan.result)
 
     def id_array(self) -> array[int]:
         """Every id, sorted, as a compact ``array('I')`` (4 bytes per id, no ``int`` objects
@@ -151,7 +150,7 @@ class Expression(ExpressionMixin):
 
     def delete(self) -> None:
         """Delete :attr:`redis_key` (for a bit operation, its temporary result only)."""
-        self._bm.storage.delete([self.redis_key])
+        self._bm._queries.delete([self.redis_key])
 
     def store(self) -> str:
         """Materialise the expression at :attr:`redis_key` now and return that key.
@@ -159,7 +158,7 @@ class Expression(ExpressionMixin):
         Only useful to hand the key to other tools: queries evaluate on their own.
         """
         plan = self.plan()
-        self._bm.storage.evaluate(plan.steps, [])
+        self._bm._queries.evaluate(plan.steps, [])
         return plan.result
 
     def __and__(self, other: Expression) -> BitOpAnd:

@@ -21,7 +21,7 @@ from typing import Any, TypeAlias
 import redis
 from redis.client import Pipeline
 
-from .._core.errors import WriteFailedError
+from .._core.errors import StorageError
 from .._core.options import ClientOptions
 from .._core.write_options import WriteOptions
 from .._sync.client import Bitmapist
@@ -126,13 +126,17 @@ WRITE_OPTIONS = WriteOptions(retry_deadline=1.0, attempt_timeout=5.0)
 
 @contextlib.contextmanager
 def legacy_errors() -> Iterator[None]:
-    """Raise a failed write's cause (``redis.ConnectionError``, ...), as bitmapist did, instead
-    of :class:`~bitmapist_async.WriteFailedError`."""
+    """Raise what redis-py raised (``redis.ConnectionError``, ...), as bitmapist did, instead
+    of :class:`~bitmapist_async.WriteFailedError` or another
+    :class:`~bitmapist_async.StorageError` wrapping it."""
     try:
         yield
-    except WriteFailedError as exc:
-        if isinstance(exc.__cause__, Exception):
-            raise exc.__cause__ from exc
+    except StorageError as exc:
+        cause: BaseException | None = exc.__cause__
+        while isinstance(cause, StorageError):
+            cause = cause.__cause__
+        if isinstance(cause, Exception):
+            raise cause from exc
         raise
 
 

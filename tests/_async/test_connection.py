@@ -12,8 +12,9 @@ import pytest
 import redis
 import redis.asyncio as redis_api
 
-from bitmapist_async import Bitmapist
+from bitmapist_async import Bitmapist, StorageUnavailableError
 
+from ..causes import caused_by
 from ..conftest import RedisTarget
 from ..servers import RedisProcess, redis_server_binary
 
@@ -58,9 +59,11 @@ async def test_password_never_shown(
             assert await bm.UniqueEvents("acl").ids() == [5]
         wrong = f"redis://alice:wrong-pw@127.0.0.1:{process.port}/0"
         async with Bitmapist(wrong) as bm:
-            with pytest.raises(redis.AuthenticationError) as info:
+            with pytest.raises(StorageUnavailableError) as info:
                 await bm.ping()
+            assert caused_by(info.value, redis.AuthenticationError)
             assert "wrong-pw" not in str(info.value)
+            assert "wrong-pw" not in str(info.value.__cause__)
             assert "wrong-pw" not in repr(bm)
         assert "s3cret-pw" not in caplog.text
     finally:

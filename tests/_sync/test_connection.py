@@ -14,8 +14,9 @@ import pytest
 import redis
 import redis as redis_api
 
-from bitmapist_async.sync import Bitmapist
+from bitmapist_async.sync import Bitmapist, StorageUnavailableError
 
+from ..causes import caused_by
 from ..conftest import RedisTarget
 from ..servers import RedisProcess, redis_server_binary
 
@@ -60,9 +61,11 @@ def test_password_never_shown(
             assert bm.UniqueEvents("acl").ids() == [5]
         wrong = f"redis://alice:wrong-pw@127.0.0.1:{process.port}/0"
         with Bitmapist(wrong) as bm:
-            with pytest.raises(redis.AuthenticationError) as info:
+            with pytest.raises(StorageUnavailableError) as info:
                 bm.ping()
+            assert caused_by(info.value, redis.AuthenticationError)
             assert "wrong-pw" not in str(info.value)
+            assert "wrong-pw" not in str(info.value.__cause__)
             assert "wrong-pw" not in repr(bm)
         assert "s3cret-pw" not in caplog.text
     finally:

@@ -15,11 +15,14 @@ from bitmapist_async import (
     Bitmapist,
     ClientClosedError,
     RejectedWritesError,
+    StorageError,
+    StorageUnavailableError,
     WriteFailedError,
     WriteOptions,
 )
 from bitmapist_async._async.redis_storage import RedisStorage
 
+from ..causes import caused_by
 from ..conftest import CommandLog
 from ..servers import RedisProcess
 from .conftest import Arrivals, callbacks_run, held_and_open
@@ -142,7 +145,7 @@ async def test_refused_writes_fail_only_their_callers(bm: Bitmapist, admin: redi
     assert results[2] is None
     failure = results[1]
     assert isinstance(failure, WriteFailedError)
-    assert isinstance(failure.__cause__, redis.ResponseError)
+    assert caused_by(failure, StorageError, redis.ResponseError)
     assert "WRONGTYPE" in str(failure.__cause__)
     assert "trackist_wrong_2026-11" in str(failure)
     assert await bm.DayEvents("right", 2026, 11, 28).ids() == [1, 3]
@@ -302,7 +305,7 @@ async def test_batch_exit_raises_when_the_send_fails(proxy: RedisProxy) -> None:
         with pytest.raises(WriteFailedError) as info:
             async with bm.batch():
                 await bm.mark_unique("lost", 1)
-        assert isinstance(info.value.__cause__, redis.ConnectionError)
+        assert caused_by(info.value, StorageUnavailableError, redis.ConnectionError)
         proxy.refuse = False
 
 
@@ -378,7 +381,7 @@ async def test_a_refused_key_fails_every_mark_of_its_group(
     )
     for failure in results:
         assert isinstance(failure, WriteFailedError)
-        assert isinstance(failure.__cause__, redis.ResponseError)
+        assert caused_by(failure, StorageError, redis.ResponseError)
         assert "WRONGTYPE" in str(failure.__cause__)
         assert "trackist_half_W2026-48" in str(failure)
     assert len({id(f) for f in results}) == 3  # one exception per caller
