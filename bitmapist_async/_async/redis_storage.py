@@ -144,10 +144,37 @@ class RedisStorage:
         """
         if not writes:
             return
-        if not self._fast_writes:
-            await self._write_bits_pipeline(writes)
+        try:
+            if not self._fast_writes:
+                await self._write_bits_pipeline(writes)
+                return
+            data = self._pack_setbits(writes)
+        except UnicodeError:
+            await self._write_encodable(writes)
             return
-        await self._send_setbits(self._pack_setbits(writes), len(writes))
+        await self._send_setbits(data, len(writes))
+
+    async def _write_encodable(self, writes: Sequence[Write]) -> None:
+        """Some key of *writes* cannot be encoded (the client's ``encoding`` lacks one of its
+        characters): refuse those writes and store the others, so that one caller's key never
+        fails another caller's write.
+
+        :raises RejectedWritesError: always (the unencodable writes, and any the server refused).
+        """
+        refused: dict[int, Exception] = {}
+        kept: list[int] = []
+        for index, (key, _, _) in enumerate(writes):
+            try:
+                key.encode(self._encoding, self._encoding_errors)
+            except UnicodeError as exc:
+                refused[index] = exc
+            else:
+                kept.append(index)
+        try:
+            await self.write_bits([writes[i] for i in kept])
+        except RejectedWritesError as exc:
+            refused.update({kept[i]: e for i, e in exc.rejected.items()})
+        raise RejectedWritesError(refused)
 
     async def write_marks(
         self,
@@ -171,7 +198,11 @@ class RedisStorage:
             writes = [(key, offset, value) for offset in offsets for key in keys]
             await self._write_bits_pipeline(writes)
             return
-        data = self._pack_marks(keys, offsets, value)
+        try:
+            data = self._pack_marks(keys, offsets, value)
+        except UnicodeError:
+            await self._write_encodable([(k, offset, value) for offset in offsets for k in keys])
+            return
         await self._send_setbits(data, len(keys) * len(offsets), progress, len(keys))
 
     async def _send_setbits(

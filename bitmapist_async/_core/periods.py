@@ -39,6 +39,14 @@ def iso_weeks_in_year(iso_year: int) -> int:
     return date(iso_year, 12, 28).isocalendar()[1]
 
 
+def _outside(period: Period, steps: int) -> ValueError:
+    """The error of a shift past the calendar's ends (years 1 to 9999)."""
+    return ValueError(
+        f"{period!r} shifted by {steps:+d} {period.kind}(s) is outside the calendar "
+        f"(years {_MIN_YEAR} to {_MAX_YEAR})"
+    )
+
+
 class Period:
     """Base class of calendar periods. Subclasses are frozen dataclasses."""
 
@@ -73,7 +81,10 @@ class YearPeriod(Period):
         return cls(dt.year)
 
     def delta(self, steps: int) -> YearPeriod:
-        return YearPeriod(self.year + steps)
+        try:
+            return YearPeriod(self.year + steps)
+        except ValueError as exc:
+            raise _outside(self, steps) from exc
 
     def months(self) -> tuple[MonthPeriod, ...]:
         return tuple(MonthPeriod(self.year, m) for m in range(1, 13))
@@ -107,13 +118,18 @@ class MonthPeriod(Period):
         return f"{self.year}-{self.month}"
 
     def delta(self, steps: int) -> MonthPeriod:
-        year, month0 = divmod(self.year * 12 + (self.month - 1) + steps, 12)
-        return MonthPeriod(year, month0 + 1)
+        try:
+            year, month0 = divmod(self.year * 12 + (self.month - 1) + steps, 12)
+            return MonthPeriod(year, month0 + 1)
+        except (OverflowError, ValueError) as exc:
+            raise _outside(self, steps) from exc
 
     def start(self) -> datetime:
         return datetime(self.year, self.month, 1)
 
     def next_start(self) -> datetime:
+        if (self.year, self.month) == (_MAX_YEAR, 12):
+            return datetime.max
         return self.delta(1).start()
 
     def end(self) -> datetime:
@@ -144,19 +160,28 @@ class WeekPeriod(Period):
         return f"W{self.year}-{self.week}"
 
     def delta(self, steps: int) -> WeekPeriod:
-        monday = date.fromisocalendar(self.year, self.week, 1) + timedelta(weeks=steps)
-        iso = monday.isocalendar()
-        return WeekPeriod(iso[0], iso[1])
+        try:
+            monday = date.fromisocalendar(self.year, self.week, 1) + timedelta(weeks=steps)
+            iso = monday.isocalendar()
+            return WeekPeriod(iso[0], iso[1])
+        except (OverflowError, ValueError) as exc:
+            raise _outside(self, steps) from exc
 
     def start(self) -> datetime:
         d = date.fromisocalendar(self.year, self.week, 1)
         return datetime(d.year, d.month, d.day)
 
     def next_start(self) -> datetime:
-        return self.start() + timedelta(weeks=1)
+        try:
+            return self.start() + timedelta(weeks=1)
+        except OverflowError:  # the calendar's last period
+            return datetime.max
 
     def end(self) -> datetime:
-        d = date.fromisocalendar(self.year, self.week, 7)
+        try:
+            d = date.fromisocalendar(self.year, self.week, 7)
+        except ValueError:  # week 52 of 9999 ends in year 10000
+            return datetime.max
         return datetime(d.year, d.month, d.day, 23, 59, 59, 999999)
 
 
@@ -185,14 +210,20 @@ class DayPeriod(Period):
         return f"{self.year}-{self.month}-{self.day}"
 
     def delta(self, steps: int) -> DayPeriod:
-        d = date(self.year, self.month, self.day) + timedelta(days=steps)
-        return DayPeriod(d.year, d.month, d.day)
+        try:
+            d = date(self.year, self.month, self.day) + timedelta(days=steps)
+            return DayPeriod(d.year, d.month, d.day)
+        except (OverflowError, ValueError) as exc:
+            raise _outside(self, steps) from exc
 
     def start(self) -> datetime:
         return datetime(self.year, self.month, self.day)
 
     def next_start(self) -> datetime:
-        return self.start() + timedelta(days=1)
+        try:
+            return self.start() + timedelta(days=1)
+        except OverflowError:  # the calendar's last period
+            return datetime.max
 
     def end(self) -> datetime:
         return datetime(self.year, self.month, self.day, 23, 59, 59, 999999)
@@ -221,14 +252,20 @@ class HourPeriod(Period):
         return f"{self.year}-{self.month}-{self.day}-{self.hour}"
 
     def delta(self, steps: int) -> HourPeriod:
-        d = self.start() + timedelta(hours=steps)
-        return HourPeriod(d.year, d.month, d.day, d.hour)
+        try:
+            d = self.start() + timedelta(hours=steps)
+            return HourPeriod(d.year, d.month, d.day, d.hour)
+        except (OverflowError, ValueError) as exc:
+            raise _outside(self, steps) from exc
 
     def start(self) -> datetime:
         return datetime(self.year, self.month, self.day, self.hour)
 
     def next_start(self) -> datetime:
-        return self.start() + timedelta(hours=1)
+        try:
+            return self.start() + timedelta(hours=1)
+        except OverflowError:  # the calendar's last period
+            return datetime.max
 
     def end(self) -> datetime:
         return datetime(self.year, self.month, self.day, self.hour, 59, 59, 999999)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
-__all__ = ("MAX_UID", "check_name", "check_prefix", "check_uid", "to_local")
+__all__ = ("MAX_UID", "check_encodable", "check_name", "check_prefix", "check_uid", "to_local")
 
 #: User ids are bit offsets in a Redis string; bitmapist documents the range [0, 2**32).
 MAX_UID = 2**32
@@ -37,12 +37,15 @@ def check_name(name: object) -> str:
     """Return *name* if it is a valid event name, else raise.
 
     :raises TypeError: *name* is not a ``str``.
-    :raises ValueError: *name* is empty or starts with the reserved ``bitop_`` prefix.
+    :raises ValueError: *name* is empty, starts with the reserved ``bitop_`` prefix, or cannot
+        be encoded as UTF-8 (a lone surrogate).
     """
     if not isinstance(name, str):
         raise TypeError(f"event name must be a str, got {name!r} ({type(name).__name__})")
     if not name:
         raise ValueError("event name must not be empty, got ''")
+    if not name.isascii():
+        check_encodable("event name", name)
     if name.startswith(RESERVED_NAME_PREFIX):
         raise ValueError(
             f"event name must not start with {RESERVED_NAME_PREFIX!r} (reserved for "
@@ -57,7 +60,27 @@ def check_prefix(prefix: object) -> str:
         raise TypeError(f"key_prefix must be a str, got {prefix!r} ({type(prefix).__name__})")
     if not prefix:
         raise ValueError("key_prefix must not be empty, got ''")
+    check_encodable("key_prefix", prefix)
     return prefix
+
+
+def check_encodable(what: str, text: str) -> str:
+    """Return *text* if it encodes as UTF-8 (what every key is sent or stored as), else raise.
+
+    A lone surrogate (``"\\ud800"``, which ``json.loads`` produces from ``"\\ud800"``) is a
+    valid ``str`` that no storage can take.
+
+    :raises ValueError: *text* has a character UTF-8 cannot encode (the message names it).
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = text[exc.start : exc.end]
+        raise ValueError(
+            f"{what} must be encodable as UTF-8, got {text!r} ({bad!r} at index {exc.start} "
+            "is a lone surrogate)"
+        ) from None
+    return text
 
 
 def to_local(dt: object, tz: tzinfo) -> datetime:
@@ -67,10 +90,16 @@ def to_local(dt: object, tz: tzinfo) -> datetime:
     ``date`` means its midnight.
 
     :raises TypeError: *dt* is neither a ``datetime`` nor a ``date``.
+    :raises ValueError: converted to *tz*, *dt* falls before year 1 or after year 9999.
     """
     if isinstance(dt, datetime):
         if dt.tzinfo is not None and dt.utcoffset() is not None:
-            return dt.astimezone(tz).replace(tzinfo=None)
+            try:
+                return dt.astimezone(tz).replace(tzinfo=None)
+            except OverflowError as exc:
+                raise ValueError(
+                    f"{dt!r} is outside the calendar (years 1 to 9999) in the time zone {tz}"
+                ) from exc
         return dt.replace(tzinfo=None)
     if isinstance(dt, date):
         return datetime(dt.year, dt.month, dt.day)

@@ -18,7 +18,7 @@ from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.shards import DEFAULT_SHARD_BITS, Layout
 from .._core.url import DEFAULT_EMBEDDED_URL, is_embedded_url
-from .._core.validate import MAX_UID, check_uid
+from .._core.validate import MAX_UID, check_encodable, check_uid
 from .._core.write_options import WriteOptions
 from .._deadline import DEFAULT_TIMEOUT, Deadline, check_timeout
 from .._pairs import WriteBatch, Writer
@@ -424,6 +424,7 @@ class Bitmapist:
         with *prefix* (temporary bit-operation keys excluded)."""
         if not isinstance(prefix, str):
             raise TypeError(f"prefix must be a str, got {prefix!r}")
+        check_encodable("prefix", prefix)
         scheme = self._options.scheme
         names = set()
         for key in self._queries.scan(scheme.events_pattern(prefix)):

@@ -79,7 +79,9 @@ def setup_redis(name: str, host: str, port: int, **kw: Any) -> None:
     :param kw: passed to the client class; ``redis_client=`` picks that class (default
         ``redis.Redis``). For ``redis.Redis`` and its subclasses, RESP2 and no
         ``CLIENT SETINFO`` are the defaults, so that bitmapist-server understands the handshake.
-    :raises TypeError: *name* is not a ``str`` (before any I/O).
+    :raises TypeError: *name* or *host* is not a ``str``, or *port* not an ``int`` (before any
+        I/O; a string of digits is taken, as redis-py takes it).
+    :raises ValueError: an empty *host*, or a *port* outside 1 to 65535 (before any I/O).
 
     Example::
 
@@ -88,10 +90,26 @@ def setup_redis(name: str, host: str, port: int, **kw: Any) -> None:
     """
     if not isinstance(name, str):
         raise TypeError(f"system name must be a str, got {name!r} ({type(name).__name__})")
+    if not kw.get("unix_socket_path"):  # a socket file needs neither
+        port = _check_port(port)
+        if not isinstance(host, str):
+            raise TypeError(f"host must be a str, got {host!r} ({type(host).__name__})")
+        if not host:
+            raise ValueError("host must not be empty, got ''")
     factory = kw.pop("redis_client", redis.Redis)
     if isinstance(factory, type) and issubclass(factory, redis.Redis):
         kw = {**_handshake_options(kw), **kw}
     SYSTEMS[name] = factory(host=host, port=port, **kw)
+
+
+def _check_port(port: object) -> int:
+    if isinstance(port, str) and port.isascii() and port.isdigit():
+        port = int(port)
+    if isinstance(port, bool) or not isinstance(port, int):
+        raise TypeError(f"port must be an int, got {port!r} ({type(port).__name__})")
+    if not 1 <= port <= 65535:
+        raise ValueError(f"port must be from 1 to 65535, got {port!r}")
+    return port
 
 
 def get_redis(system: System = "default") -> redis.Redis:

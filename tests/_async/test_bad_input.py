@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -43,6 +43,8 @@ async def test_bad_user_ids(bm: Bitmapist, uid: Any, error: type[Exception], sho
         (b"active", TypeError, "b'active'"),
         (7, TypeError, "7"),
         ("bitop_x", ValueError, "'bitop_x'"),
+        ("bad\ud800", ValueError, "lone surrogate"),
+        ("\udcff", ValueError, "'\\\\udcff'"),
     ],
 )
 async def test_bad_event_names(
@@ -54,6 +56,48 @@ async def test_bad_event_names(
         bm.MonthEvents(name, 2026, 1)
     with pytest.raises(error, match=shown):
         bm.UniqueEvents(name)
+    with pytest.raises(error, match=shown):
+        await bm.mark_unique(name, 1)
+    with pytest.raises(error, match=shown):
+        await bm.unmark_event(name, 1, datetime(2026, 12, 1, tzinfo=timezone.utc))
+    with pytest.raises(error, match=shown):
+        async with bm.batch():
+            await bm.mark_event(name, 1)
+
+
+async def test_an_unencodable_prefix_is_refused(bm: Bitmapist, redis_url: str) -> None:
+    with pytest.raises(ValueError, match="lone surrogate"):
+        await bm.get_event_names("x\ud800")
+    with pytest.raises(ValueError, match="lone surrogate"):
+        Bitmapist(redis_url, key_prefix="t\ud800_")
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (lambda bm: bm.DayEvents("a", 9999, 12, 31).next(), "DayPeriod\\(year=9999, month=12"),
+        (lambda bm: bm.DayEvents("a", 1, 1, 1).prev(), "DayPeriod\\(year=1, month=1, day=1\\)"),
+        (lambda bm: bm.HourEvents("a", 9999, 12, 31, 23).delta(1), "hour=23\\) shifted by \\+1"),
+        (lambda bm: bm.WeekEvents("a", 9999, 52).next(), "WeekPeriod\\(year=9999, week=52\\)"),
+        (lambda bm: bm.MonthEvents("a", 9999, 12).delta(1), "MonthPeriod\\(year=9999, month=12"),
+        (lambda bm: bm.YearEvents("a", 1).prev(), "YearPeriod\\(year=1\\)"),
+        (lambda bm: bm.DayEvents("a", 2026, 1, 1).delta(10**9), "shifted by \\+1000000000"),
+    ],
+)
+async def test_shifts_past_the_calendar(bm: Bitmapist, make: Any, shown: str) -> None:
+    with pytest.raises(ValueError, match=shown):
+        make(bm)
+
+
+async def test_instants_past_the_calendar_in_the_clients_zone(bm: Bitmapist) -> None:
+    early = datetime.min.replace(tzinfo=timezone(timedelta(hours=5)))
+    late = datetime.max.replace(tzinfo=timezone(timedelta(hours=-5)))
+    for moment in (early, late):
+        with pytest.raises(ValueError, match="outside the calendar"):
+            await bm.mark_event("a", 1, moment)
+        with pytest.raises(ValueError, match="outside the calendar"):
+            bm.DayEvents.from_date("a", moment)
+    assert bm.WeekEvents("a", 9999, 52).period_end().year == 9999
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -77,22 +77,26 @@ def _event_names(bm: Bitmapist) -> object:
 
 
 def _delete_all(bm: Bitmapist) -> object:
-    return bm.delete_all_events()
+    bm.delete_all_events()
+    return None
 
 
 def _delete_bitops(bm: Bitmapist) -> object:
-    return bm.delete_temporary_bitop_keys()
+    bm.delete_temporary_bitop_keys()
+    return None
 
 
 def _delete_one(bm: Bitmapist) -> object:
-    return bm.DayEvents("e", 2026, 12, 1).delete()
+    bm.DayEvents("e", 2026, 12, 1).delete()
+    return None
 
 
 def _ping(bm: Bitmapist) -> object:
-    return bm.ping()
+    bm.ping()
+    return None
 
 
-QUERIES: dict[str, Callable[[Bitmapist], Awaitable[object]]] = {
+QUERIES: dict[str, Callable[[Bitmapist], Any]] = {
     "count": _count,
     "ids": _ids,
     "id_array": _id_array,

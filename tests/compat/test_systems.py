@@ -307,3 +307,34 @@ def test_compat_sends_only_bitmapist_server_commands(
         "SCAN",
     }
     assert [v for c in sent if (v := violation(c))] == []
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "error", "shown"),
+    [
+        ("127.0.0.1", "abc", TypeError, "'abc'"),
+        ("127.0.0.1", 0, ValueError, "got 0"),
+        ("127.0.0.1", 65536, ValueError, "65536"),
+        ("127.0.0.1", True, TypeError, "True"),
+        ("127.0.0.1", 6379.0, TypeError, "6379.0"),
+        (None, 6379, TypeError, "None"),
+        ("", 6379, ValueError, "''"),
+    ],
+)
+def test_setup_redis_checks_host_and_port_at_setup(
+    host: Any, port: Any, error: type[Exception], shown: str
+) -> None:
+    with pytest.raises(error, match=shown):
+        bitmapist.setup_redis("checked", host, port)
+    assert "checked" not in bitmapist.SYSTEMS
+
+
+def test_setup_redis_takes_a_port_in_digits_and_a_socket_without_port() -> None:
+    try:
+        bitmapist.setup_redis("digits", "127.0.0.1", "6380")  # type: ignore[arg-type]
+        assert bitmapist.get_redis("digits").connection_pool.connection_kwargs["port"] == 6380
+        bitmapist.setup_redis("socket", "", None, unix_socket_path="/tmp/none.sock")  # type: ignore[arg-type]
+        assert "socket" in bitmapist.SYSTEMS
+    finally:
+        bitmapist.SYSTEMS.pop("digits", None)
+        bitmapist.SYSTEMS.pop("socket", None)
