@@ -295,11 +295,13 @@ class Bitmapist:
 
     async def mark_unique(self, event_name: str, uid: int) -> None:
         """Flag *uid* in the dateless bitmap of *event_name* (``UniqueEvents``)."""
-        await self._writer.write(self._options.unique_writes(event_name, uid, 1))
+        offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
+        await self._writer.write_mark(self._options.unique_keys(event_name), offset, 1)
 
     async def unmark_unique(self, event_name: str, uid: int) -> None:
         """Clear *uid* in the dateless bitmap of *event_name*."""
-        await self._writer.write(self._options.unique_writes(event_name, uid, 0))
+        offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
+        await self._writer.write_mark(self._options.unique_keys(event_name), offset, 0)
 
     # -- bulk import -----------------------------------------------------------------------
 

@@ -27,6 +27,9 @@ _time = time.time
 
 #: Names whose current keys :meth:`ClientOptions.mark_keys` remembers (then it starts over).
 _MARK_KEYS_CACHE = 4096
+#: (name, hour, tracking) entries of the keys of marks with an explicit time or tracking, and
+#: names of ``mark_unique`` calls, remembered before starting over.
+_PERIOD_KEYS_CACHE = 16384
 
 
 class MarkWrites(Sequence[Write]):
@@ -114,6 +117,14 @@ class ClientOptions:
     # event name -> (start, end of its current second, its keys for a mark "now" with the
     # default tracking)
     _mark_keys: dict[str, tuple[float, float, tuple[str, ...]]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    # (event name, period suffixes, track_hourly, track_unique) -> keys, for other marks
+    _period_keys: dict[
+        tuple[str, tuple[str, str, str, str], bool | None, bool | None], tuple[str, ...]
+    ] = field(init=False, repr=False, compare=False, default_factory=dict)
+    # event name -> (its unique key,)
+    _unique_keys: dict[str, tuple[str]] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
 
@@ -211,12 +222,50 @@ class ClientOptions:
             assert isinstance(event_name, str)  # _event_keys validated it
             self._mark_keys[event_name] = (float(second), float(second + 1), keys)
             return keys
+        if track_hourly is not None and type(track_hourly) is not bool:
+            _check_flag("track_hourly", track_hourly)
+        if track_unique is not None and type(track_unique) is not bool:
+            _check_flag("track_unique", track_unique)
         if now is None:
             suffixes = self._now_suffixes()
         else:
             local = to_local(now, self.tz)
             suffixes = period_suffixes(local.year, local.month, local.day, local.hour)
-        return self._event_keys(event_name, suffixes, track_hourly, track_unique)
+        # Any other mark: the keys of a (name, hour, tracking) are built and validated once,
+        # and the same tuple is handed out after, so that the batcher can group such marks as
+        # it groups marks "now" (a replay or a client's event queue gives explicit times).
+        # The flags were checked above: 1 == True would otherwise find True's entry.
+        cache = self._period_keys
+        entry = (event_name, suffixes, track_hourly, track_unique)
+        found: tuple[str, ...] | None
+        try:
+            found = cache.get(entry)  # type: ignore[arg-type]
+        except TypeError:  # an unhashable name: _event_keys says what is wrong with it
+            found = None
+        if found is not None:
+            return found
+        keys = self._event_keys(event_name, suffixes, track_hourly, track_unique)
+        if len(cache) >= _PERIOD_KEYS_CACHE:
+            cache.clear()
+        cache[entry] = keys  # type: ignore[index]  # _event_keys checked the name
+        return keys
+
+    def unique_keys(self, event_name: object) -> tuple[str]:
+        """The one key of a ``mark_unique`` call (validated; the same tuple for a name while
+        it stays cached, for the batcher's grouping)."""
+        found: tuple[str] | None
+        try:
+            found = self._unique_keys.get(event_name)  # type: ignore[call-overload]
+        except TypeError:  # unhashable: check_name says what is wrong with it
+            found = None
+        if found is not None:
+            return found
+        name = check_name(event_name)
+        keys = (self.scheme.unique_key(name),)
+        if len(self._unique_keys) >= _PERIOD_KEYS_CACHE:
+            self._unique_keys.clear()
+        self._unique_keys[name] = keys
+        return keys
 
     def _event_keys(
         self,
@@ -247,6 +296,6 @@ class ClientOptions:
             self._clock[0] = (second, suffixes)  # one store: safe between threads
         return suffixes
 
-    def unique_writes(self, event_name: object, uid: object, value: int) -> list[Write]:
+    def unique_writes(self, event_name: object, uid: object, value: int) -> MarkWrites:
         """The SETBIT of one ``mark_unique``/``unmark_unique`` call (validated)."""
-        return [(self.scheme.unique_key(check_name(event_name)), check_uid(uid), value)]
+        return MarkWrites(self.unique_keys(event_name), check_uid(uid), value)

@@ -297,11 +297,13 @@ class Bitmapist:
 
     def mark_unique(self, event_name: str, uid: int) -> None:
         """Flag *uid* in the dateless bitmap of *event_name* (``UniqueEvents``)."""
-        self._writer.write(self._options.unique_writes(event_name, uid, 1))
+        offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
+        self._writer.write_mark(self._options.unique_keys(event_name), offset, 1)
 
     def unmark_unique(self, event_name: str, uid: int) -> None:
         """Clear *uid* in the dateless bitmap of *event_name*."""
-        self._writer.write(self._options.unique_writes(event_name, uid, 0))
+        offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
+        self._writer.write_mark(self._options.unique_keys(event_name), offset, 0)
 
     # -- bulk import -----------------------------------------------------------------------
 
