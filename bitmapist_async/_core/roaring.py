@@ -204,11 +204,11 @@ def _payload_problems(card: int, run: int, payload: bytes) -> list[str]:
     return []
 
 
-def container_problems(row: Sequence[object]) -> list[str]:
+def container_problems(row: Sequence[object], *, decode: bool = True) -> list[str]:
     """What is wrong with one stored container row ``(key, cardinality, run, payload)``: its
     fields' types and ranges, a payload that does not match its kind and cardinality, unsorted
     ids or runs, a stored cardinality that differs from the ids in the payload. Empty when it
-    is sound."""
+    is sound. *decode*: also decode it with pyroaring (the reads' decoder)."""
     key, card, run, payload = row
     problems = _field_problems(key, card, run, payload)
     if problems:
@@ -218,7 +218,7 @@ def container_problems(row: Sequence[object]) -> list[str]:
     assert isinstance(run, int)
     assert isinstance(payload, bytes)
     problems = _payload_problems(card, run, payload)
-    if problems:
+    if problems or not decode:
         return problems
     try:
         decoded = len(join([(key, card, run, payload)]))

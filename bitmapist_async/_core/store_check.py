@@ -8,10 +8,13 @@ cardinalities, ``ids()`` decodes the payloads), and every id fits in the key's b
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .roaring import CONTAINER_BITS, container_problems, join
+from .roaring import CONTAINER_BITS, ContainerRow, container_problems, join
+
+_MAX_ARRAY = 4096  # containers with more ids are bitsets
 
 __all__ = ("StoreCheckReport", "StoreDamage", "key_problems")
 
@@ -56,25 +59,43 @@ def key_problems(
         return [f"byte length {nbytes!r} is not an int >= 0"]
     if expires is not None and (isinstance(expires, bool) or not isinstance(expires, (int, float))):
         problems.append(f"expiry {expires!r} is not a Unix time")
+    sound: list[ContainerRow] = []
     for chunk in chunks:
-        found = container_problems(chunk)
         hi = chunk[0]
+        found = container_problems(chunk, decode=False)
         if found:
             problems.extend(f"container {hi!r}: {p}" for p in found)
             continue
         assert isinstance(hi, int)
+        sound.append(chunk)  # type: ignore[arg-type]
         # The highest id the container can hold must fit in the key's bytes (GET builds them).
-        top = _highest(chunk)
-        if hi * CONTAINER_BITS + top >= 8 * nbytes:
-            problems.append(
-                f"container {hi}: id {hi * CONTAINER_BITS + top} does not fit in {nbytes} bytes"
-            )
+        top = hi * CONTAINER_BITS + _highest(chunk)
+        if top >= 8 * nbytes:
+            problems.append(f"container {hi}: id {top} does not fit in {nbytes} bytes")
+    problems.extend(_decode_problems(sound))
     return problems
 
 
+def _decode_problems(rows: list[ContainerRow]) -> list[str]:
+    """Decode the structurally sound rows with pyroaring, all at once (one by one only to find
+    which fails)."""
+    try:
+        if len(join(rows)) == sum(row[1] for row in rows):
+            return []
+    except ValueError:
+        pass
+    return [f"container {row[0]}: {problem}" for row in rows for problem in container_problems(row)]
+
+
 def _highest(chunk: tuple[object, object, object, object]) -> int:
-    """The highest low 16 bits in a sound container row."""
+    """The highest low 16 bits in a sound container row (read from its payload)."""
     _, card, run, payload = chunk
     assert isinstance(card, int)
     assert isinstance(payload, bytes)
-    return int(join([(0, card, int(bool(run)), payload)]).max())
+    if run:
+        start, length = struct.unpack_from("<HH", payload, len(payload) - 4)
+        return int(start + length)
+    if card > _MAX_ARRAY:
+        return int.from_bytes(payload, "little").bit_length() - 1
+    (last,) = struct.unpack_from("<H", payload, len(payload) - 2)
+    return int(last)
