@@ -179,7 +179,7 @@ def _field_problems(key: object, card: object, run: object, payload: object) -> 
         return [f"container key {key!r} is not in [0, 65536)"]
     if isinstance(card, bool) or not isinstance(card, int) or not 1 <= card <= CONTAINER_BITS:
         return [f"stored cardinality {card!r} is not in [1, 65536]"]
-    if type(run) is not int or run not in (0, 1):
+    if not isinstance(run, int) or run not in (0, 1):  # a bool in a Container, 0/1 in a row
         return [f"run flag {run!r} is not 0 or 1"]
     if not isinstance(payload, bytes):
         return [f"payload is a {type(payload).__name__}, not bytes"]
