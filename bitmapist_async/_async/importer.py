@@ -52,6 +52,8 @@ _BATCH_BYTES = 8 << 20
 _COMMAND_BYTES = 256
 #: What reading a truncated or corrupt gzip stream raises.
 _BROKEN_INPUT = (EOFError, gzip.BadGzipFile, zlib.error)
+#: How much of each file is decompressed to find which one broke while checking them.
+_PROBE_BYTES = 64 << 20
 
 Row: TypeAlias = "tuple[str, int, datetime | date]"
 #: What ``import_events`` takes.
@@ -159,7 +161,10 @@ class AsyncImporter:
             raise ClientClosedError(f"{self._bm!r} is closed")
         if isinstance(rows, EventLog):
             self._log = rows
-            rows.check()
+            try:
+                rows.check()
+            except _BROKEN_INPUT as exc:
+                raise self._broken(rows, exc, checking=True) from exc
             self._bytes_total = rows.total_bytes()
         self._started = time.perf_counter()
         blocks = self._blocks(rows)
@@ -250,9 +255,11 @@ class AsyncImporter:
                 yield parse_tuples(batch, "<rows>", first, columns)
                 first += len(batch)
 
-    def _broken(self, rows: EventLog, exc: BaseException) -> ImportInputError:
+    def _broken(
+        self, rows: EventLog, exc: BaseException, *, checking: bool = False
+    ) -> ImportInputError:
         """The error for input that ends in a broken gzip stream, naming the file."""
-        where = _failing_path(rows, self._read_through)
+        where = _first_broken(rows.paths) if checking else _failing_path(rows, self._read_through)
         read = f"read through {self._read_through}" if self._read_through else "no row read"
         return ImportInputError(
             f"{where}: truncated or corrupt input ({type(exc).__name__}: {exc}); {read}, "
@@ -322,3 +329,21 @@ def _failing_path(rows: EventLog, read_through: str | None) -> str:
             break
         total += os.stat(path).st_size
     return read_through.rpartition(":")[0] if read_through else rows.paths[0]
+
+
+def _first_broken(paths: Sequence[str]) -> str:
+    """The first of *paths* whose gzip stream breaks within its first ``_PROBE_BYTES`` (what
+    ``EventLog.check`` reads of each file is less), for an error met while checking them."""
+    for path in paths:
+        if path == "-":
+            continue
+        try:
+            with gzip.open(path, "rb") as stream:
+                stream.read(_PROBE_BYTES)
+        except gzip.BadGzipFile as exc:
+            if "Not a gzipped file" in str(exc):
+                continue
+            return path
+        except (EOFError, zlib.error):
+            return path
+    return ", ".join(paths)

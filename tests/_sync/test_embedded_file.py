@@ -170,6 +170,7 @@ def test_read_only_reads_and_never_writes(tmp_path: Path) -> None:
             bm.UniqueEvents("a").delete()
         bm.storage.delete(["trackist_missing"])  # deletes nothing: allowed
         assert bm.UniqueEvents("a").ids() == [5, 70_000]
+        assert _snapshot(tmp_path) == before  # while open too: no -wal, no -shm
     assert _snapshot(tmp_path) == before
 
 
@@ -222,6 +223,7 @@ def test_read_only_from_a_read_only_directory_and_file(tmp_path: Path) -> None:
         with Bitmapist(url + "?mode=ro") as bm:
             assert bm.UniqueEvents("a").ids() == [5, 70_000]
             assert bm.MonthEvents("a", 2026, 1).count() == 0
+            assert _snapshot(backup) == before
     assert _snapshot(backup) == before
 
 
