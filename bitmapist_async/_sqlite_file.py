@@ -114,16 +114,31 @@ def inspect(conn: sqlite3.Connection, where: str) -> Literal["empty", "store", "
     objects = conn.execute("SELECT type, name FROM sqlite_master").fetchall()
     if not objects:
         return "empty"
-    if all(
-        [row[1] for row in conn.execute(f"PRAGMA table_info({table})")] == columns
-        for table, columns in _COLUMNS.items()
-    ):
+    if _is_earlier_store(conn, objects):
         return "legacy"
     tables = sorted(str(name) for kind, name in objects if kind == "table")
     shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
     raise EmbeddedStorageError(
         f"{where} is another application's SQLite database (tables: {shown or 'none'}), not a "
         "bitmapist-async store: refused, nothing was changed"
+    )
+
+
+def _is_earlier_store(conn: sqlite3.Connection, objects: list[tuple[str, str]]) -> bool:
+    """Whether the schema is exactly a store's (tables with their columns, and its index):
+    what earlier versions wrote before stamping stores. Another application's tables next to
+    them make it that application's file."""
+    own = {
+        (kind, str(name))
+        for kind, name in objects
+        if not str(name).startswith("sqlite_autoindex_") and str(name) != "sqlite_stat1"
+    }
+    expected = {("table", t) for t in _COLUMNS} | {("index", "bitmapist_keys_expires")}
+    if not own <= expected or not {("table", t) for t in _COLUMNS} <= own:
+        return False
+    return all(
+        [row[1] for row in conn.execute(f"PRAGMA table_info({table})")] == columns
+        for table, columns in _COLUMNS.items()
     )
 
 

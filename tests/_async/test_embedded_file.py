@@ -145,6 +145,19 @@ async def test_a_store_of_an_earlier_version_opens_and_is_stamped(tmp_path: Path
         assert await bm.UniqueEvents("a").ids() == [5, 6]
 
 
+async def test_store_tables_next_to_another_applications_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.db"
+    _sql(
+        path, *SCHEMA, "CREATE TABLE users(id)", "INSERT INTO bitmapist_meta VALUES ('format', '1')"
+    )
+    before = _snapshot(tmp_path)
+    storage = EmbeddedStorage(f"file://{path}")
+    with pytest.raises(EmbeddedStorageError, match=r"another application's.*users"):
+        await storage.ping()
+    await storage.aclose()
+    assert _snapshot(tmp_path) == before
+
+
 # -- read-only ------------------------------------------------------------------------------
 
 
