@@ -74,6 +74,12 @@ class EmbeddedStorage:
         """The absolute path of the SQLite file (``None`` for ``memory://``)."""
         return self._store.target.path
 
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only (``?mode=ro``): every write raises
+        :class:`~bitmapist_async.ReadOnlyStoreError`."""
+        return self._store.target.read_only
+
     def describe(self) -> str:
         return self._store.target.url
 

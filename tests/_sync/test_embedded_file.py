@@ -191,6 +191,8 @@ def test_read_only_storage_refuses_every_write_at_the_call(tmp_path: Path) -> No
     url = _make_store(tmp_path / "events.db")
     before = _snapshot(tmp_path)
     storage = EmbeddedStorage(url + "?mode=ro")
+    assert storage.read_only
+    assert not EmbeddedStorage(url).read_only
     nothing: BitString | None = None
     with pytest.raises(ReadOnlyStoreError, match=r"mode=ro.*cannot set bits"):
         storage.write_bits([("k", 1, 1)])
