@@ -335,17 +335,20 @@ def _failing_path(rows: EventLog, read_through: str | None) -> str:
 
 def _first_broken(paths: Sequence[str]) -> str:
     """The first of *paths* whose gzip stream breaks within its first ``_PROBE_BYTES`` (what
-    ``EventLog.check`` reads of each file is less), for an error met while checking them."""
+    ``EventLog.check`` reads of each file is less), for an error met while checking them;
+    standard input, which cannot be read twice, when no file breaks."""
     for path in paths:
         if path == "-":
             continue
         try:
             with gzip.open(path, "rb") as stream:
-                stream.read(_PROBE_BYTES)
+                left = _PROBE_BYTES
+                while left > 0 and (data := stream.read(min(left, 1 << 20))):
+                    left -= len(data)
         except gzip.BadGzipFile as exc:
             if "Not a gzipped file" in str(exc):
                 continue
             return path
         except (EOFError, zlib.error):
             return path
-    return ", ".join(paths)
+    return "<stdin>" if "-" in paths else ", ".join(paths)
