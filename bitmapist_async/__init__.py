@@ -40,6 +40,8 @@ from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
 from ._core.errors import ImportAbortedError as ImportAbortedError
+from ._core.errors import ImportInputError as ImportInputError
+from ._core.errors import ReadOnlyStoreError as ReadOnlyStoreError
 from ._core.errors import RejectedWritesError as RejectedWritesError
 from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import StorageError as StorageError
@@ -47,6 +49,8 @@ from ._core.errors import StorageTimeoutError as StorageTimeoutError
 from ._core.errors import StorageUnavailableError as StorageUnavailableError
 from ._core.errors import WriteFailedError as WriteFailedError
 from ._core.eventlog import RowError as RowError
+from ._core.store_check import StoreCheckReport as StoreCheckReport
+from ._core.store_check import StoreDamage as StoreDamage
 from ._core.write_options import WriteOptions as WriteOptions
 from ._deadline import DEFAULT_TIMEOUT as DEFAULT_TIMEOUT
 from ._reader import EventLog as EventLog
@@ -74,18 +78,22 @@ __all__ = (
     "Expression",
     "HourEvents",
     "ImportAbortedError",
+    "ImportInputError",
     "ImportSummary",
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
     "ShardLayoutError",
     "ShardedStorage",
+    "ReadOnlyStoreError",
     "StorageError",
     "StorageTimeoutError",
     "StorageUnavailableError",
     "RejectedWritesError",
     "RowError",
     "Storage",
+    "StoreCheckReport",
+    "StoreDamage",
     "UniqueEvents",
     "WeekEvents",
     "WriteFailedError",

@@ -1,7 +1,8 @@
 """The embedded backend's blocking half: roaring containers in an SQLite file (WAL mode).
 
 Shared by the async and the sync ``EmbeddedStorage`` (the async one runs these methods in a
-worker thread). Layout::
+worker thread). Layout (``PRAGMA application_id`` = ``APPLICATION_ID``; the file's checks live
+in :mod:`bitmapist_async._sqlite_file`)::
 
     bitmapist_meta(name, value)                      -- 'format' = '1'
     bitmapist_keys(id, name BLOB UNIQUE, nbytes, expires)
@@ -18,77 +19,101 @@ Concurrency and durability
     ``COMMIT``: with WAL and ``synchronous=NORMAL`` the commit is in the log file, so it survives
     the process being killed; ``synchronous=FULL`` also survives a power cut. Nothing is cached
     between transactions, so other processes' writes are always seen.
+
+Invariants
+    Nothing is written to a file before :func:`~bitmapist_async._sqlite_file.inspect` has
+    found it empty or a bitmapist-async store. A read-only store never writes: every write
+    method raises :class:`ReadOnlyStoreError` before touching SQLite. A container that does not
+    decode raises :class:`EmbeddedStorageError` naming its key, never pyroaring's error.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
 from array import array
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import TypeAlias
+from collections.abc import Callable, Sequence
+from typing import TypeAlias, TypeVar
+from urllib.parse import quote
 
 from pyroaring import BitMap
 
 from ._core.bitstrings import BitString, bitop, by_container, group_writes
-from ._core.errors import ClientClosedError, EmbeddedStorageError
+from ._core.errors import ClientClosedError, EmbeddedStorageError, ReadOnlyStoreError
 from ._core.keyglob import glob_literal_prefix, glob_match, key_bytes
 from ._core.options import Write
 from ._core.plan import BitOpStep, Query
-from ._core.roaring import CONTAINER_BITS, Container, join, split, to_redis_bytes
+from ._core.roaring import CONTAINER_BITS, Container, ContainerRow, join, split, to_redis_bytes
+from ._core.store_check import StoreCheckReport
 from ._core.url import EmbeddedTarget
-
-__all__ = ("FORMAT_VERSION", "SqliteBitmapStore")
-
-#: Version of the table layout; a file with another version is refused, never rewritten.
-FORMAT_VERSION = "1"
-
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS bitmapist_meta("
-    " name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
-    "CREATE TABLE IF NOT EXISTS bitmapist_keys("
-    " id INTEGER PRIMARY KEY, name BLOB NOT NULL UNIQUE, nbytes INTEGER NOT NULL, expires REAL)",
-    "CREATE INDEX IF NOT EXISTS bitmapist_keys_expires"
-    " ON bitmapist_keys(expires) WHERE expires IS NOT NULL",
-    "CREATE TABLE IF NOT EXISTS bitmapist_chunks("
-    " key_id INTEGER NOT NULL, hi INTEGER NOT NULL, card INTEGER NOT NULL,"
-    " run INTEGER NOT NULL, payload BLOB NOT NULL, PRIMARY KEY (key_id, hi)) WITHOUT ROWID",
+from ._sqlite_file import (
+    APPLICATION_ID,
+    FORMAT_VERSION,
+    SCHEMA,
+    FileState,
+    check_format,
+    check_rows,
+    file_state,
+    inspect,
+    storage_error,
 )
+
+__all__ = ("APPLICATION_ID", "FORMAT_VERSION", "SqliteBitmapStore")
+
 _LIVE = "(expires IS NULL OR expires > ?)"
 #: SQLite's page cache per connection. Rows are small (a container each), so 1 MiB holds the hot
 #: pages of millions of ids; the operating system's file cache serves the rest.
 _CACHE_KIB = 1024
+#: Read-only reads of a file without a write-ahead log, tried again when the file changed.
+_READ_ONLY_ATTEMPTS = 5
 
 Result: TypeAlias = "int | bytes | array[int]"
+T = TypeVar("T")
+_Body: TypeAlias = Callable[[sqlite3.Connection, float], T]
+
+
+class _Damaged(Exception):
+    """A stored container that does not decode (turned into :class:`EmbeddedStorageError`)."""
+
+    def __init__(self, key: str | bytes, cause: Exception) -> None:
+        super().__init__(key, cause)
+        self.key = key if isinstance(key, str) else key.decode("utf-8", "surrogateescape")
+        self.cause = cause
 
 
 class SqliteBitmapStore:
     """Bitmaps with Redis string semantics in one SQLite database. Thread-safe; opens lazily.
 
-    :param target: the parsed ``file:``/``memory://`` URL.
+    :param target: the parsed ``file:``/``memory://`` URL. With ``read_only`` (``?mode=ro``)
+        nothing is ever written or created: the file is read through SQLite's ``mode=ro``
+        when a write-ahead log exists (a writer is live), else as ``immutable=1`` (no lock
+        files are created), and re-read when it changed during a read.
     """
 
     def __init__(self, target: EmbeddedTarget) -> None:
         self._target = target
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        #: Read-only: the file state the open connection was made for.
+        self._conn_state: FileState | None = None
         self._closed = False
 
     @property
     def target(self) -> EmbeddedTarget:
         return self._target
 
+    @property
+    def _where(self) -> str:
+        return self._target.path if self._target.path is not None else "memory://"
+
     # -- connection and transactions ---------------------------------------------------------
 
     def _open(self) -> sqlite3.Connection:
-        if self._closed:
-            raise ClientClosedError(f"the embedded store {self._target.url} is closed")
         if self._conn is not None:
             return self._conn
         path = self._target.path
-        where = path if path is not None else "memory://"
         try:
             conn = sqlite3.connect(
                 ":memory:" if path is None else path,
@@ -97,7 +122,9 @@ class SqliteBitmapStore:
                 check_same_thread=False,
             )
         except sqlite3.Error as exc:
-            raise EmbeddedStorageError(f"cannot open the embedded store {where}: {exc}") from exc
+            raise EmbeddedStorageError(
+                f"cannot open the embedded store {self._where}: {exc}"
+            ) from exc
         try:
             self._configure(conn, path)
         except BaseException:
@@ -107,8 +134,10 @@ class SqliteBitmapStore:
         return conn
 
     def _configure(self, conn: sqlite3.Connection, path: str | None) -> None:
-        where = path if path is not None else "memory://"
+        where = self._where
         try:
+            # Look before writing anything: another application's file is refused untouched.
+            kind = "empty" if path is None else inspect(conn, where)
             if path is not None:
                 (mode,) = conn.execute("PRAGMA journal_mode=WAL").fetchone()
                 if str(mode).lower() != "wal":
@@ -118,48 +147,112 @@ class SqliteBitmapStore:
                     )
             conn.execute(f"PRAGMA synchronous={self._target.synchronous.upper()}")
             conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
-            version = _format_version(conn)
-            if version is None:  # a new store: create the tables (takes the write lock)
+            if kind != "store":  # new (create the tables) or of an earlier version (stamp it)
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    for statement in _SCHEMA:
-                        conn.execute(statement)
-                    conn.execute(
-                        "INSERT OR IGNORE INTO bitmapist_meta VALUES ('format', ?)",
-                        (FORMAT_VERSION,),
-                    )
-                    version = _format_version(conn)
+                    if inspect(conn, where) == "empty":  # still, now that we hold the lock
+                        for statement in SCHEMA:
+                            conn.execute(statement)
+                        conn.execute(
+                            "INSERT OR IGNORE INTO bitmapist_meta VALUES ('format', ?)",
+                            (FORMAT_VERSION,),
+                        )
+                    conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
+            check_format(conn, where)
         except sqlite3.Error as exc:
-            raise _storage_error(where, self._target.timeout, exc) from exc
-        if version != FORMAT_VERSION:
+            raise storage_error(where, self._target.timeout, exc) from exc
+
+    def _read_only_connection(self, state: FileState) -> sqlite3.Connection:
+        """A read-only connection suited to *state*: the open one when it still is."""
+        old = self._conn_state
+        if self._conn is not None and old is not None:
+            same_file = (old.dev, old.ino) == (state.dev, state.ino)
+            if same_file and ((state.wal and old.wal) or old == state):
+                return self._conn
+            self._conn.close()
+            self._conn, self._conn_state = None, None
+        path = os.path.abspath(self._target.path or "")
+        # immutable=1 creates no -wal/-shm files but ignores a log: only without one.
+        flags = "mode=ro" if state.wal else "mode=ro&immutable=1"
+        where = self._where
+        try:
+            conn = sqlite3.connect(
+                f"file:{quote(path)}?{flags}",
+                uri=True,
+                timeout=self._target.timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise EmbeddedStorageError(f"cannot open {where} read-only: {exc}") from exc
+        try:
+            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+            if inspect(conn, where) == "empty":
+                raise EmbeddedStorageError(
+                    f"{where} is an empty database, not a bitmapist-async store (opened "
+                    "read-only, so no store is created)"
+                )
+            check_format(conn, where)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise storage_error(where, self._target.timeout, exc) from exc
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._conn_state = conn, state
+        return conn
+
+    def _run(self, body: _Body[T], *, write: bool, what: str = "write") -> T:
+        """Run *body* in one transaction under the lock and return its result."""
+        if write and self._target.read_only:
+            raise self._refused(what)
+        with self._lock:
+            if self._closed:
+                raise ClientClosedError(f"the embedded store {self._target.url} is closed")
+            if not self._target.read_only:
+                return self._in_transaction(self._open(), body, write=write)
+            path = os.path.abspath(self._target.path or "")
+            for _ in range(_READ_ONLY_ATTEMPTS):
+                before = file_state(path)
+                result = self._in_transaction(self._read_only_connection(before), body, write=False)
+                # An immutable read is only good if no writer touched the file meanwhile.
+                if before.wal or file_state(path) == before:
+                    return result
             raise EmbeddedStorageError(
-                f"{where} holds a bitmapist-async store of format {version!r}; this version "
-                f"reads format {FORMAT_VERSION!r} only"
+                f"{path} changed during each of {_READ_ONLY_ATTEMPTS} read-only reads; try again"
             )
 
-    @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[tuple[sqlite3.Connection, float]]:
-        """One transaction under the lock; yields the connection and its clock."""
-        with self._lock:
-            conn = self._open()
-            where = self._target.path or "memory://"
-            try:
-                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-                now = time.time()
-                if write:
-                    _purge_expired(conn, now)
-                yield conn, now
-                conn.execute("COMMIT")
-            except BaseException as exc:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.Error):
-                    raise _storage_error(where, self._target.timeout, exc) from exc
-                raise
+    def _refused(self, what: str) -> ReadOnlyStoreError:
+        return ReadOnlyStoreError(
+            f"the embedded store {self._target.url} is open read-only (mode=ro): cannot {what}; "
+            "nothing was written"
+        )
+
+    def _in_transaction(self, conn: sqlite3.Connection, body: _Body[T], *, write: bool) -> T:
+        where = self._where
+        try:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            now = time.time()
+            if write:
+                _purge_expired(conn, now)
+            result = body(conn, now)
+            conn.execute("COMMIT")
+            return result
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise storage_error(where, self._target.timeout, exc) from exc
+            if isinstance(exc, _Damaged):
+                raise EmbeddedStorageError(
+                    f"{where}: key {exc.key!r} is damaged ({exc.cause}); "
+                    f"`bitmapist-async check {where}` lists every damaged key"
+                ) from exc.cause
+            raise
 
     def close(self) -> None:
         """Close the database (idempotent); later calls raise :class:`ClientClosedError`.
@@ -169,78 +262,63 @@ class SqliteBitmapStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+                self._conn_state = None
 
     def ping(self) -> None:
-        with self._transaction(write=False) as (conn, _):
-            conn.execute("SELECT 1").fetchone()
+        self._run(lambda conn, now: conn.execute("SELECT 1").fetchone(), write=False)
 
-    # -- writes ------------------------------------------------------------------------------
+    def check(self) -> StoreCheckReport:
+        """Read every row and report each damaged key (see
+        :mod:`bitmapist_async._core.store_check`); SQLite's ``integrity_check`` too."""
+        keys, containers, damage = self._run(check_rows, write=False)
+        return StoreCheckReport(self._target.url, keys, containers, tuple(damage))
+
+    # -- writes ----------------------------------------------------------------------------
 
     def write_bits(self, writes: Sequence[Write]) -> None:
         """``SETBIT`` every write, in order, in one transaction."""
         grouped = group_writes(writes)
-        with self._transaction(write=True) as (conn, _):
+
+        def body(conn: sqlite3.Connection, now: float) -> None:
             for key, change in grouped.items():
-                key_id = _ensure_key(conn, key_bytes(key), change.nbytes)
+                name = key_bytes(key)
+                key_id = _ensure_key(conn, name, change.nbytes)
                 for hi, sets, clears in by_container(change.sets, change.clears):
-                    _update_chunk(conn, key_id, hi, sets, clears)
+                    _update_chunk(conn, name, key_id, hi, sets, clears)
+
+        self._run(body, write=True, what="set bits")
 
     def merge(self, merges: Sequence[tuple[str, BitString | None]], *, unmark: bool) -> None:
         """OR each bitmap into its key (or remove it with *unmark*), in one transaction; like
         Redis's ``BITOP``, a merged key is as long as the longer of the two and loses its TTL."""
-        with self._transaction(write=True) as (conn, _):
-            for key, data in merges:
-                name = key_bytes(key)
-                row = conn.execute(
-                    "SELECT id, nbytes FROM bitmapist_keys WHERE name = ?", (name,)
-                ).fetchone()
-                if data is None:
-                    if row is not None:
-                        conn.execute(
-                            "UPDATE bitmapist_keys SET expires = NULL WHERE id = ?", (row[0],)
-                        )
-                    continue
-                if row is None:
-                    cursor = conn.execute(
-                        "INSERT INTO bitmapist_keys(name, nbytes, expires) VALUES (?, ?, NULL)",
-                        (name, data.nbytes),
-                    )
-                    key_id = int(cursor.lastrowid or 0)
-                else:
-                    key_id = int(row[0])
-                    conn.execute(
-                        "UPDATE bitmapist_keys SET nbytes = max(nbytes, ?), expires = NULL"
-                        " WHERE id = ?",
-                        (data.nbytes, key_id),
-                    )
-                for container in split(data.bits):
-                    old = _read_chunk(conn, key_id, container.key)
-                    part = join([container])
-                    if old is None:
-                        if not unmark:
-                            _write_chunk(conn, key_id, container.key, part, existed=False)
-                        continue
-                    new = old - part if unmark else old | part
-                    _write_chunk(conn, key_id, container.key, new, existed=True)
+        self._run(lambda conn, now: _merge(conn, merges, unmark), write=True, what="merge")
 
     def delete(self, keys: Sequence[str]) -> None:
+        """Delete *keys*. Read-only, deleting keys that do not exist succeeds (it writes
+        nothing, as Redis's ``DEL`` of missing keys): the dashboard's temporary keys."""
         names = [(key_bytes(k),) for k in keys]
-        with self._transaction(write=True) as (conn, _):
-            _delete_names(conn, names)
+        if self._target.read_only:
+            found = self._run(lambda conn, now: _existing(conn, names, now), write=False)
+            if not found:
+                return
+            raise self._refused(f"delete {len(found)} existing key(s), first {found[0]!r}")
+        self._run(lambda conn, now: _delete_names(conn, names), write=True, what="delete")
 
     def replace(self, items: Sequence[tuple[str, BitString | None]]) -> None:
         """Set each key to exactly *value* (``None`` deletes it), without TTL, in one
         transaction (what ``SET key value`` does on Redis)."""
-        with self._transaction(write=True) as (conn, _):
+
+        def body(conn: sqlite3.Connection, now: float) -> None:
             for key, value in items:
                 _store(conn, key, value, None)
+
+        self._run(body, write=True, what="replace keys")
 
     # -- reads -------------------------------------------------------------------------------
 
     def read(self, keys: Sequence[str]) -> list[BitString | None]:
         """The bits and byte length of each key (``None``: missing), from one snapshot."""
-        with self._transaction(write=False) as (conn, now):
-            return [_load(conn, key, now) for key in keys]
+        return self._run(lambda conn, now: [_load(conn, key, now) for key in keys], write=False)
 
     def scan(self, pattern: str) -> list[str]:
         """Every live key matching the Redis glob *pattern* (``*`` alone matches every key, even
@@ -249,12 +327,14 @@ class SqliteBitmapStore:
         prefix = glob_literal_prefix(raw)
         upper = _prefix_upper_bound(prefix)
         sql = f"SELECT name FROM bitmapist_keys WHERE name >= ? AND {_LIVE}"
-        with self._transaction(write=False) as (conn, now):
-            params: tuple[object, ...] = (prefix, now)
-            if upper is not None:
-                sql += " AND name < ?"
-                params += (upper,)
-            names = [bytes(n) for (n,) in conn.execute(sql, params)]
+        if upper is not None:
+            sql += " AND name < ?"
+
+        def body(conn: sqlite3.Connection, now: float) -> list[bytes]:
+            params: tuple[object, ...] = (prefix, now) if upper is None else (prefix, now, upper)
+            return [bytes(n) for (n,) in conn.execute(sql, params)]
+
+        names = self._run(body, write=False)
         everything = raw == b"*"
         return [
             n.decode("utf-8", "surrogateescape") for n in names if everything or glob_match(raw, n)
@@ -272,7 +352,8 @@ class SqliteBitmapStore:
         :param persist_ttl: also store every step's result at its key with this TTL (what
             ``Expression.store()`` asks for); by default the results live only during the call.
         """
-        with self._transaction(write=persist_ttl is not None) as (conn, now):
+
+        def body(conn: sqlite3.Connection, now: float) -> list[Result]:
             values: dict[str, BitString | None] = {}
             computed: set[str] = set()
 
@@ -291,33 +372,12 @@ class SqliteBitmapStore:
             if persist_ttl is not None:
                 for dest in computed:
                     _store(conn, dest, values[dest], now + persist_ttl)
-        return results
+            return results
+
+        return self._run(body, write=persist_ttl is not None, what="store a bit-operation result")
 
 
 # -- helpers (all run inside a transaction) ----------------------------------------------------
-
-
-def _storage_error(where: str, timeout: float, exc: sqlite3.Error) -> EmbeddedStorageError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return EmbeddedStorageError(
-            f"{where} is locked by another process's write for more than {timeout:g} s ({text}); "
-            "raise ?timeout= in the URL or write from one process"
-        )
-    if isinstance(exc, sqlite3.DatabaseError) and "not a database" in text:
-        return EmbeddedStorageError(f"{where} is not an SQLite database ({text})")
-    return EmbeddedStorageError(f"the embedded store {where} failed: {text}")
-
-
-def _format_version(conn: sqlite3.Connection) -> str | None:
-    """The store format of the open database, ``None`` when it has no bitmapist tables."""
-    table = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'bitmapist_meta'"
-    ).fetchone()
-    if table is None:
-        return None
-    row = conn.execute("SELECT value FROM bitmapist_meta WHERE name = 'format'").fetchone()
-    return None if row is None else str(row[0])
 
 
 def _purge_expired(conn: sqlite3.Connection, now: float) -> None:
@@ -339,14 +399,22 @@ def _ensure_key(conn: sqlite3.Connection, name: bytes, nbytes: int) -> int:
     return int(row[0])
 
 
-def _read_chunk(conn: sqlite3.Connection, key_id: int, hi: int) -> BitMap | None:
+def _join(containers: Sequence[ContainerRow], key: str | bytes) -> BitMap:
+    """:func:`join`, with a payload that does not decode reported as damage to *key*."""
+    try:
+        return join(containers)
+    except (ValueError, TypeError) as exc:
+        raise _Damaged(key, exc) from exc
+
+
+def _read_chunk(conn: sqlite3.Connection, name: bytes, key_id: int, hi: int) -> BitMap | None:
     row = conn.execute(
         "SELECT card, run, payload FROM bitmapist_chunks WHERE key_id = ? AND hi = ?",
         (key_id, hi),
     ).fetchone()
     if row is None:
         return None
-    return join([Container(hi, row[0], bool(row[1]), row[2])])
+    return _join([Container(hi, row[0], bool(row[1]), row[2])], name)
 
 
 def _write_chunk(
@@ -365,9 +433,14 @@ def _write_chunk(
 
 
 def _update_chunk(
-    conn: sqlite3.Connection, key_id: int, hi: int, sets: array[int], clears: array[int]
+    conn: sqlite3.Connection,
+    name: bytes,
+    key_id: int,
+    hi: int,
+    sets: array[int],
+    clears: array[int],
 ) -> None:
-    old = _read_chunk(conn, key_id, hi)
+    old = _read_chunk(conn, name, key_id, hi)
     if old is None:
         if sets:
             _write_chunk(conn, key_id, hi, BitMap(sets), existed=False)
@@ -379,6 +452,53 @@ def _update_chunk(
     if clears:
         old -= BitMap(clears)
     _write_chunk(conn, key_id, hi, old, existed=True)
+
+
+def _merge(
+    conn: sqlite3.Connection, merges: Sequence[tuple[str, BitString | None]], unmark: bool
+) -> None:
+    for key, data in merges:
+        name = key_bytes(key)
+        row = conn.execute(
+            "SELECT id, nbytes FROM bitmapist_keys WHERE name = ?", (name,)
+        ).fetchone()
+        if data is None:
+            if row is not None:
+                conn.execute("UPDATE bitmapist_keys SET expires = NULL WHERE id = ?", (row[0],))
+            continue
+        if row is None:
+            cursor = conn.execute(
+                "INSERT INTO bitmapist_keys(name, nbytes, expires) VALUES (?, ?, NULL)",
+                (name, data.nbytes),
+            )
+            key_id = int(cursor.lastrowid or 0)
+        else:
+            key_id = int(row[0])
+            conn.execute(
+                "UPDATE bitmapist_keys SET nbytes = max(nbytes, ?), expires = NULL WHERE id = ?",
+                (data.nbytes, key_id),
+            )
+        for container in split(data.bits):
+            old = _read_chunk(conn, name, key_id, container.key)
+            part = join([container])
+            if old is None:
+                if not unmark:
+                    _write_chunk(conn, key_id, container.key, part, existed=False)
+                continue
+            new = old - part if unmark else old | part
+            _write_chunk(conn, key_id, container.key, new, existed=True)
+
+
+def _existing(conn: sqlite3.Connection, names: Sequence[tuple[bytes]], now: float) -> list[str]:
+    """Which of *names* are live keys."""
+    found = []
+    for (name,) in names:
+        row = conn.execute(
+            f"SELECT 1 FROM bitmapist_keys WHERE name = ? AND {_LIVE}", (name, now)
+        ).fetchone()
+        if row is not None:
+            found.append(name.decode("utf-8", "surrogateescape"))
+    return found
 
 
 def _delete_names(conn: sqlite3.Connection, names: Sequence[tuple[bytes]]) -> None:
@@ -406,7 +526,7 @@ def _load(conn: sqlite3.Connection, key: str, now: float) -> BitString | None:
         "SELECT hi, card, run, payload FROM bitmapist_chunks WHERE key_id = ? ORDER BY hi",
         (key_id,),
     ).fetchall()
-    return BitString(join(chunks), nbytes)
+    return BitString(_join(chunks, key), nbytes)
 
 
 def _store(
@@ -437,7 +557,12 @@ def _answer(query: Query, value: BitString | None) -> Result:
         return int(value is not None)
     if kind == "ids":
         return array("I") if value is None else value.bits.to_array()
-    return b"" if value is None else to_redis_bytes(value.bits, value.nbytes)
+    if value is None:
+        return b""
+    try:
+        return to_redis_bytes(value.bits, value.nbytes)
+    except ValueError as exc:  # an id beyond the stored byte length
+        raise _Damaged(query.key, exc) from exc
 
 
 def _answer_stored(conn: sqlite3.Connection, query: Query, now: float) -> Result:
@@ -453,7 +578,7 @@ def _answer_stored(conn: sqlite3.Connection, query: Query, now: float) -> Result
             "SELECT coalesce(sum(card), 0) FROM bitmapist_chunks WHERE key_id = ?", (key_id,)
         ).fetchone()
         return int(total)
-    chunk = _read_chunk(conn, key_id, query.offset // CONTAINER_BITS)
+    chunk = _read_chunk(conn, key_bytes(query.key), key_id, query.offset // CONTAINER_BITS)
     return int(chunk is not None and query.offset in chunk)
 
 

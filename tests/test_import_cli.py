@@ -136,7 +136,7 @@ def test_usage_and_file_errors(redis_url: str, tmp_path: Path) -> None:
     assert missing.stdout.startswith("import failed: FileNotFoundError")
     down = _run("redis://127.0.0.1:1/0", str(write_csv(tmp_path / "a.csv", make_rows(3))))
     assert down.returncode == 1
-    assert "ConnectionError" in down.stdout
+    assert "StorageUnavailableError: cannot reach redis://127.0.0.1:1/0" in down.stdout
 
 
 def test_progress_on_a_terminal(redis_url: str, tmp_path: Path) -> None:
@@ -238,3 +238,17 @@ def test_sigkill_leaves_every_key_untouched_or_merged(redis_url: str, admin: red
     again = _run(redis_url, "-", "--key-prefix=imp_", stdin=_csv_bytes(rows))
     assert again.returncode == 0
     assert _bitmaps(admin, "imp_") == _bitmaps(admin, "ref_")
+
+
+def test_a_truncated_gzip_on_stdin_ends_with_the_summary(tmp_path: Path) -> None:
+    rows = make_rows(3000, seed=31)
+    packed = gzip.compress(_csv_bytes(rows))
+    done = _run(
+        f"file://{tmp_path}/events.db", "-", "--chunk-rows", "500",
+        stdin=packed[: len(packed) // 2],
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stdout + done.stderr
+    first, *rest = done.stdout.splitlines()
+    assert first.startswith("import failed: <stdin>: truncated or corrupt input (EOFError: ")
+    assert any(line.startswith("written through: <stdin>:") for line in rest)

@@ -11,7 +11,10 @@ import again gives the same result (OR and the exact clear are idempotent).
 
 from __future__ import annotations
 
+import gzip
+import os
 import time
+import zlib
 from collections.abc import AsyncGenerator, AsyncIterable, Callable, Iterable, Sequence
 from datetime import date, datetime
 from functools import partial
@@ -19,7 +22,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from .._core.bulk import ChunkAggregator, ImportSummary
-from .._core.errors import ClientClosedError, ImportAbortedError
+from .._core.errors import ClientClosedError, ImportAbortedError, ImportInputError
 from .._core.eventlog import (
     MAX_REPORTED_ERRORS,
     Columns,
@@ -47,6 +50,10 @@ TUPLE_BLOCK_ROWS = 8192
 _BATCH_BYTES = 8 << 20
 #: What one queued SETBIT counts for in a batch (redis-py's per-command overhead).
 _COMMAND_BYTES = 256
+#: What reading a truncated or corrupt gzip stream raises.
+_BROKEN_INPUT = (EOFError, gzip.BadGzipFile, zlib.error)
+#: How much of each file is decompressed to find which one broke while checking them.
+_PROBE_BYTES = 64 << 20
 
 Row: TypeAlias = "tuple[str, int, datetime | date]"
 #: What ``import_events`` takes.
@@ -88,7 +95,7 @@ class AsyncImporter:
         if on_progress is not None and not callable(on_progress):
             raise TypeError(f"on_progress must be callable, got {on_progress!r}")
         self._bm = bm
-        self._storage = bm.storage
+        self._storage = bm._queries  # each chunk's write under the client's deadline
         self._aggregator = ChunkAggregator(
             bm.options, track_hourly=track_hourly, track_unique=track_unique, use_numpy=bm.use_numpy
         )
@@ -111,6 +118,7 @@ class AsyncImporter:
         self._chunks_written = 0
         self._position: str | None = None
         self._chunk_end: str | None = None
+        self._read_through: str | None = None
         self._bytes_total: int | None = None
         self._complete = False
 
@@ -138,6 +146,8 @@ class AsyncImporter:
         :raises OSError: a file is missing or unreadable (checked before anything is written).
         :raises ValueError: a CSV header lacks a column (checked likewise).
         :raises ImportAbortedError: more than ``max_errors`` bad rows.
+        :raises ImportInputError: a file could not be read to its end (a truncated or corrupt
+            gzip stream); chunks written before stay written.
         :raises ClientClosedError: the client is closed.
         """
         if isinstance(rows, (str, bytes)) or not isinstance(
@@ -151,7 +161,10 @@ class AsyncImporter:
             raise ClientClosedError(f"{self._bm!r} is closed")
         if isinstance(rows, EventLog):
             self._log = rows
-            rows.check()
+            try:
+                rows.check()
+            except _BROKEN_INPUT as exc:
+                raise self._broken(rows, exc, checking=True) from exc
             self._bytes_total = rows.total_bytes()
         self._started = time.perf_counter()
         blocks = self._blocks(rows)
@@ -210,7 +223,19 @@ class AsyncImporter:
             # the numpy parser for CSV, when numpy aggregates the rows
             uses_numpy = self._aggregator.uses_numpy
             fast = partial(parse_csv_fast, tz=self._bm.options.tz) if uses_numpy else None
-            for block in rows.read_blocks(fast):
+            reading = rows.read_blocks(fast)
+            while True:
+                try:
+                    block = next(reading)
+                except StopIteration:
+                    break
+                except _BROKEN_INPUT as exc:
+                    raise self._broken(rows, exc) from exc
+                last = block.line_of(len(block) - 1) if len(block) else 0
+                if block.errors:
+                    last = max(last, block.errors[-1].line)
+                if last:
+                    self._read_through = f"{block.source}:{last}"
                 yield block
         elif isinstance(rows, AsyncIterable):
             pending: list[Any] = []
@@ -229,6 +254,18 @@ class AsyncImporter:
             while batch := list(islice(iterator, TUPLE_BLOCK_ROWS)):
                 yield parse_tuples(batch, "<rows>", first, columns)
                 first += len(batch)
+
+    def _broken(
+        self, rows: EventLog, exc: BaseException, *, checking: bool = False
+    ) -> ImportInputError:
+        """The error for input that ends in a broken gzip stream, naming the file."""
+        where = _first_broken(rows.paths) if checking else _failing_path(rows, self._read_through)
+        read = f"read through {self._read_through}" if self._read_through else "no row read"
+        return ImportInputError(
+            f"{where}: truncated or corrupt input ({type(exc).__name__}: {exc}); {read}, "
+            f"written through {self._position or 'nothing yet'}",
+            self.summary(),
+        )
 
     async def _write_chunk(self) -> None:
         """Write every key of the chunk, in batches of about ``_BATCH_BYTES``."""
@@ -275,3 +312,41 @@ class AsyncImporter:
                     sparse, temp_prefix=self._temp_prefix, unmark=self._unmark
                 )
         self._keys_written += len(singles) + len(dense) + len(sparse)
+
+
+def _failing_path(rows: EventLog, read_through: str | None) -> str:
+    """The file *rows* was reading when it failed: the first one not fully read, found from
+    the bytes read so far (each finished file adds its size), else the last one a row came
+    from."""
+    done = rows.bytes_read
+    total = 0
+    for path in rows.paths:
+        if total == done:
+            size = None if path == "-" else os.stat(path).st_size
+            if size != 0:
+                return "<stdin>" if path == "-" else path
+        if path == "-":
+            break
+        total += os.stat(path).st_size
+    return read_through.rpartition(":")[0] if read_through else rows.paths[0]
+
+
+def _first_broken(paths: Sequence[str]) -> str:
+    """The first of *paths* whose gzip stream breaks within its first ``_PROBE_BYTES`` (what
+    ``EventLog.check`` reads of each file is less), for an error met while checking them;
+    standard input, which cannot be read twice, when no file breaks."""
+    for path in paths:
+        if path == "-":
+            continue
+        try:
+            with gzip.open(path, "rb") as stream:
+                left = _PROBE_BYTES
+                while left > 0 and (data := stream.read(min(left, 1 << 20))):
+                    left -= len(data)
+        except gzip.BadGzipFile as exc:
+            if "Not a gzipped file" in str(exc):
+                continue
+            return path
+        except (EOFError, zlib.error):
+            return path
+    return "<stdin>" if "-" in paths else ", ".join(paths)

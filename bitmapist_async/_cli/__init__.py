@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     ".export",
     ".import_store",
     ".importer",
+    ".check",
 )
 
 

@@ -4,7 +4,8 @@ Reads the events stored under ``--key-prefix`` on ``--redis-url`` and serves
 :class:`bitmapist_async.cohort.asgi.CohortApp` with uvicorn (``pip install
 'bitmapist-async[dashboard]'``) on ``--host``/``--port`` (``--port 0``: any free port; the
 address is logged). It only reads: the temporary keys of each table are deleted once it is
-computed. Stop it with Ctrl+C (or SIGTERM).
+computed, and an embedded store (file:) is opened read-only (?mode=ro). Stop it with Ctrl+C
+(or SIGTERM).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import redis.exceptions
 
 from .._async.client import DEFAULT_URL, Bitmapist
 from .._async.cohort import Compute
+from .._core.errors import BitmapistError
+from .._core.url import read_only_url
 
 __all__ = ("register", "serve")
 
@@ -25,12 +28,13 @@ __all__ = ("register", "serve")
 async def serve(
     url: str, host: str, port: int, key_prefix: str, log_level: str, compute: Compute = "storage"
 ) -> None:
-    """Serve the dashboard for the store at *url* until the process is told to stop."""
+    """Serve the dashboard for the store at *url* until the process is told to stop (an
+    embedded store is opened read-only, ``?mode=ro``)."""
     import uvicorn
 
     from ..cohort.asgi import CohortApp
 
-    async with Bitmapist(url, key_prefix=key_prefix) as bm:
+    async with Bitmapist(read_only_url(url), key_prefix=key_prefix) as bm:
         await bm.ping()  # fail now, with the server's error, rather than on the first request
         config = uvicorn.Config(
             CohortApp(bm, compute=compute),
@@ -57,7 +61,7 @@ def _run(args: argparse.Namespace) -> int:
                 args.redis_url, args.host, args.port, args.key_prefix, args.log_level, args.compute
             )
         )
-    except (OSError, redis.exceptions.RedisError) as exc:
+    except (OSError, ValueError, redis.exceptions.RedisError, BitmapistError) as exc:
         print(f"bitmapist-async dashboard: {exc}", file=sys.stderr)
         return 1
     return 0

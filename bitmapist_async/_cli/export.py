@@ -5,7 +5,8 @@
     bitmapist-async export --from redis://... - | gzip > events.jsonl.gz
 
 Keys are copied exactly (ids and Redis byte length); every written key is read back and
-compared. Temporary bit-operation keys are skipped unless ``--include-bitop-keys``.
+compared. An embedded source is opened read-only (?mode=ro): nothing is written to it.
+Temporary bit-operation keys are skipped unless ``--include-bitop-keys``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from typing import IO, Any
 
 from .._async.client import DEFAULT_URL
+from .._core.url import read_only_url
 from .transfer import CopyStats, copy_entries, is_store_url, open_store, read_store, write_dump
 
 __all__ = ("register", "run_export")
@@ -25,8 +27,8 @@ async def run_export(
     source_url: str, output: str | IO[str], pattern: str = "*", *, include_bitop_keys: bool = False
 ) -> CopyStats:
     """Copy the keys of *source_url* matching *pattern* to *output*: a store URL, or an open
-    text stream that receives a dump."""
-    source = open_store(source_url)
+    text stream that receives a dump. An embedded source is opened read-only (``?mode=ro``)."""
+    source = open_store(read_only_url(source_url))
     try:
         entries = read_store(source, pattern, include_bitop_keys=include_bitop_keys)
         if not isinstance(output, str):

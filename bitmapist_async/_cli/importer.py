@@ -19,7 +19,7 @@ import redis
 from .._async.client import DEFAULT_URL, Bitmapist
 from .._async.importer import DEFAULT_CHUNK_ROWS
 from .._core.bulk import ImportSummary
-from .._core.errors import BitmapistError, ImportAbortedError
+from .._core.errors import BitmapistError, ImportAbortedError, ImportInputError
 from .._reader import EventLog
 
 __all__ = ("DESCRIPTION", "register")
@@ -33,8 +33,8 @@ import is fast, re-running it gives the same result, and stopping it (Ctrl-C, ki
 every key either untouched or fully merged for its chunk. The summary says how far it got.
 
 exit status: 0 done (bad rows within --max-errors are only reported), 1 failed (file,
-Redis), 2 usage, 3 more bad rows than --max-errors, 130 interrupted (SIGINT), 143
-terminated (SIGTERM).
+truncated or corrupt gzip, Redis), 2 usage, 3 more bad rows than --max-errors, 130
+interrupted (SIGINT), 143 terminated (SIGTERM).
 """
 
 EXIT_FAILED = 1
@@ -151,6 +151,8 @@ def _run(args: argparse.Namespace) -> int:
         )
     except ImportAbortedError as exc:
         summary, status, code, error = exc.summary, "aborted", EXIT_TOO_MANY_ERRORS, str(exc)
+    except ImportInputError as exc:  # a truncated or corrupt gzip stream
+        summary, status, code, error = exc.summary, "failed", EXIT_FAILED, str(exc)
     except (OSError, ValueError, redis.RedisError, BitmapistError) as exc:
         summary, status, code = progress.last, "failed", EXIT_FAILED
         error = f"{type(exc).__name__}: {exc}"

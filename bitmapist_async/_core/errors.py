@@ -14,6 +14,8 @@ __all__ = (
     "RejectedWritesError",
     "EmbeddedStorageError",
     "ImportAbortedError",
+    "ImportInputError",
+    "ReadOnlyStoreError",
     "WriteFailedError",
 )
 
@@ -100,11 +102,18 @@ class RejectedWritesError(BitmapistError):
 
 
 class EmbeddedStorageError(StorageError):
-    """The embedded store's file cannot be used: not a bitmapist-async store, written by a newer
-    version, unreadable, or locked by another process's write for longer than its ``timeout``.
+    """The embedded store's file cannot be used: not a bitmapist-async store (another
+    application's database), written by a newer version, unreadable, damaged (a container that
+    does not decode: the message names the key), or locked by another process's write for longer
+    than its ``timeout``.
 
     The SQLite error, when there is one, is kept as ``__cause__``.
     """
+
+
+class ReadOnlyStoreError(EmbeddedStorageError):
+    """A write through an embedded store opened read-only (``file:...?mode=ro``); nothing was
+    written."""
 
 
 class ImportAbortedError(BitmapistError, ValueError):
@@ -113,6 +122,20 @@ class ImportAbortedError(BitmapistError, ValueError):
     Chunks written before the row that tipped it over stay written; the rows of the chunk in
     progress are not written. ``summary`` (an ``ImportSummary``) says how far it got and lists
     the first bad rows.
+    """
+
+    def __init__(self, message: str, summary: Any) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+class ImportInputError(BitmapistError, ValueError):
+    """An import's input file could not be read to its end (a truncated or corrupt gzip
+    stream, say); the message names the file and the last position read.
+
+    Chunks written before it stay written, the chunk in progress is not written. ``summary``
+    (an ``ImportSummary``) says how far it got (``position``: the last row written). The
+    underlying error (``EOFError``, ``gzip.BadGzipFile``, ...) is kept as ``__cause__``.
     """
 
     def __init__(self, message: str, summary: Any) -> None:

@@ -9,8 +9,11 @@ code here, which is what makes bulk import fast.
 
 Timestamps: ISO 8601 (``datetime.fromisoformat``; an offset or ``Z`` is converted to the
 client's zone, no offset means the client's zone), or epoch seconds (a value of digits only,
-optionally signed and with a fraction), read as milliseconds when its magnitude is at least
-``10**11`` (year 5138 in seconds).
+optionally with a fraction; a JSON number >= 0), read as milliseconds when it is at least
+``10**11`` (year 5138 in seconds). A sign makes it a bad row: ``-5`` is not 1969.
+
+Event names must be encodable as UTF-8 (``json.loads`` gives lone surrogates such as
+``"\\ud800"``): they become Redis keys, so a name that cannot be a key is a bad row.
 """
 
 from __future__ import annotations
@@ -48,7 +51,8 @@ EPOCH_MS_THRESHOLD = 10**11
 #: How many rejected rows a summary keeps (the rest are only counted).
 MAX_REPORTED_ERRORS = 20
 
-_EPOCH = re.compile(r"[+-]?\d+(?:\.\d+)?\Z")
+_EPOCH = re.compile(r"\d+(?:\.\d+)?\Z")
+_SIGNED_EPOCH = re.compile(r"[+-]\d+(?:\.\d+)?\Z")
 _utc_from_timestamp = partial(datetime.fromtimestamp, tz=timezone.utc)
 
 
@@ -159,11 +163,24 @@ def _missing(value: object) -> bool:
     return value is None or value == ""
 
 
+def _encodable(name: str) -> bool:
+    """Whether *name* can be encoded as UTF-8 (no lone surrogates)."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _name(value: object, role: str) -> str:
     if _missing(value):
         raise _Bad("missing_field", f"missing field {role!r}")
     if not isinstance(value, str):
         raise _Bad("bad_event", f"event name must be a string, got {_show(value)}")
+    if not _encodable(value):
+        raise _Bad("bad_event", f"event name cannot be encoded as UTF-8: {_show(value)}")
     if value.startswith(RESERVED_NAME_PREFIX):
         raise _Bad(
             "bad_event",
@@ -204,6 +221,8 @@ def parse_timestamp(value: object) -> datetime:
     :raises ValueError: *value* is not a timestamp (the message names it).
     """
     if isinstance(value, str):
+        if _SIGNED_EPOCH.match(value):
+            raise ValueError(f"a signed epoch is not a timestamp: {_show(value)}")
         if _EPOCH.match(value):
             number: float = float(value) if "." in value else int(value)
             return _epoch_datetime(number, value)
@@ -217,6 +236,8 @@ def parse_timestamp(value: object) -> datetime:
                     pass
         raise ValueError(f"unparseable timestamp: {_show(value)}")
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"a negative epoch is not a timestamp: {_show(value)}")
         return _epoch_datetime(value, value)
     raise ValueError(f"unparseable timestamp: {_show(value)}")
 
@@ -250,7 +271,8 @@ def _names_fast(names: list[Any]) -> bool:
     except TypeError:  # unhashable JSON values
         return False
     return all(
-        isinstance(n, str) and n and not n.startswith(RESERVED_NAME_PREFIX) for n in distinct
+        isinstance(n, str) and n and not n.startswith(RESERVED_NAME_PREFIX) and _encodable(n)
+        for n in distinct
     )
 
 
@@ -298,7 +320,9 @@ def _times_fast(raw: list[Any], text_ok: bool, all_str: bool) -> list[Any] | Non
 
 def _epochs_fast(values: list[int]) -> list[datetime] | None:
     low, high = min(values), max(values)
-    if low > -EPOCH_MS_THRESHOLD and high < EPOCH_MS_THRESHOLD:
+    if low < 0:  # negative epochs are bad rows: the slow path says which
+        return None
+    if high < EPOCH_MS_THRESHOLD:
         return list(map(_utc_from_timestamp, values))
     if low >= EPOCH_MS_THRESHOLD:  # all milliseconds
         return list(map(_utc_from_timestamp, map(truediv, values, repeat(1000))))

@@ -19,6 +19,7 @@ import struct
 import sys
 from array import array
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import NamedTuple
 
 from pyroaring import BitMap
@@ -30,6 +31,7 @@ __all__ = (
     "Container",
     "ContainerRow",
     "bitmap_from_ids",
+    "container_problems",
     "from_redis_bytes",
     "join",
     "split",
@@ -151,6 +153,78 @@ def join(containers: Sequence[ContainerRow]) -> BitMap:
         parts.append(_u32(offsets).tobytes())
     parts += payloads
     return BitMap.deserialize(b"".join(parts))
+
+
+def _run_problems(card: int, payload: bytes) -> list[str]:
+    if len(payload) < 2:
+        return [f"run payload of {len(payload)} bytes has no run count"]
+    (runs,) = struct.unpack_from("<H", payload, 0)
+    if runs < 1 or len(payload) != 2 + 4 * runs:
+        return [f"run payload of {len(payload)} bytes does not hold its {runs} runs"]
+    pairs = array("H", payload[2:])
+    if not _LITTLE:  # pragma: no cover
+        pairs.byteswap()
+    total, end = 0, -2
+    for i in range(0, len(pairs), 2):
+        start, last = pairs[i], pairs[i] + pairs[i + 1]
+        if start <= end or last >= CONTAINER_BITS:
+            return [f"run {i // 2} ({start}..{last}) is out of order or out of range"]
+        total += pairs[i + 1] + 1
+        end = last
+    return [] if total == card else [f"stored cardinality {card} != {total} ids in its runs"]
+
+
+def _field_problems(key: object, card: object, run: object, payload: object) -> list[str]:
+    if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key < CONTAINER_BITS:
+        return [f"container key {key!r} is not in [0, 65536)"]
+    if isinstance(card, bool) or not isinstance(card, int) or not 1 <= card <= CONTAINER_BITS:
+        return [f"stored cardinality {card!r} is not in [1, 65536]"]
+    if not isinstance(run, int) or run not in (0, 1):  # a bool in a Container, 0/1 in a row
+        return [f"run flag {run!r} is not 0 or 1"]
+    if not isinstance(payload, bytes):
+        return [f"payload is a {type(payload).__name__}, not bytes"]
+    return []
+
+
+def _payload_problems(card: int, run: int, payload: bytes) -> list[str]:
+    if run:
+        return _run_problems(card, payload)
+    if card > _MAX_ARRAY:
+        if len(payload) != _CONTAINER_BYTES:
+            return [f"bitset payload of {len(payload)} bytes, not {_CONTAINER_BYTES}"]
+        bits = int.from_bytes(payload, "little").bit_count()
+        return [] if bits == card else [f"stored cardinality {card} != {bits} set bits"]
+    if len(payload) != 2 * card:
+        return [f"array payload of {len(payload)} bytes for cardinality {card}"]
+    lows = array("H", payload)
+    if not _LITTLE:  # pragma: no cover
+        lows.byteswap()
+    if any(a >= b for a, b in pairwise(lows)):
+        return ["array payload is not strictly increasing"]
+    return []
+
+
+def container_problems(row: Sequence[object], *, decode: bool = True) -> list[str]:
+    """What is wrong with one stored container row ``(key, cardinality, run, payload)``: its
+    fields' types and ranges, a payload that does not match its kind and cardinality, unsorted
+    ids or runs, a stored cardinality that differs from the ids in the payload. Empty when it
+    is sound. *decode*: also decode it with pyroaring (the reads' decoder)."""
+    key, card, run, payload = row
+    problems = _field_problems(key, card, run, payload)
+    if problems:
+        return problems
+    assert isinstance(key, int)
+    assert isinstance(card, int)
+    assert isinstance(run, int)
+    assert isinstance(payload, bytes)
+    problems = _payload_problems(card, run, payload)
+    if problems or not decode:
+        return problems
+    try:
+        decoded = len(join([(key, card, run, payload)]))
+    except ValueError as exc:
+        return [f"payload does not decode: {exc}"]
+    return [] if decoded == card else [f"stored cardinality {card} != {decoded} decoded ids"]
 
 
 def bitmap_from_ids(ids: Iterable[int]) -> BitMap:

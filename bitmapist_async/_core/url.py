@@ -21,6 +21,7 @@ __all__ = (
     "cluster_node_url",
     "is_embedded_url",
     "parse_embedded_url",
+    "read_only_url",
     "redact_url",
 )
 
@@ -224,18 +225,22 @@ class EmbeddedTarget:
     synchronous: Literal["normal", "full"] = "normal"
     #: Seconds a write waits for another process's write to finish before failing.
     timeout: float = _DEFAULT_TIMEOUT
+    #: ``?mode=ro``: open the file read-only; nothing is ever written or created.
+    read_only: bool = False
 
     @property
     def url(self) -> str:
         """The URL of this target (``file:`` with the path quoted, or ``memory://``)."""
         if self.path is None:
             return "memory://"
-        return ("file://" if self.path.startswith("/") else "file:") + quote(self.path)
+        url = ("file://" if self.path.startswith("/") else "file:") + quote(self.path)
+        return url + "?mode=ro" if self.read_only else url
 
 
-def _embedded_options(url: str, query: str) -> tuple[Literal["normal", "full"], float]:
+def _embedded_options(url: str, query: str) -> tuple[Literal["normal", "full"], float, bool]:
     synchronous: Literal["normal", "full"] = "normal"
     timeout = _DEFAULT_TIMEOUT
+    read_only = False
     try:
         fields = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
     except ValueError as exc:
@@ -255,12 +260,16 @@ def _embedded_options(url: str, query: str) -> tuple[Literal["normal", "full"], 
             if not seconds >= 0:
                 raise ValueError(f"timeout must be a number of seconds >= 0, got {value!r}")
             timeout = seconds
+        elif name == "mode":
+            if value.lower() not in ("ro", "rw"):
+                raise ValueError(f"mode must be 'ro' or 'rw', got {value!r} in {url!r}")
+            read_only = value.lower() == "ro"
         else:
             raise ValueError(
                 f"unknown option {name!r} in {url!r}: the embedded store takes "
-                "synchronous=normal|full and timeout=SECONDS"
+                "synchronous=normal|full, timeout=SECONDS and mode=ro|rw"
             )
-    return synchronous, timeout
+    return synchronous, timeout, read_only
 
 
 def parse_embedded_url(url: object) -> EmbeddedTarget:
@@ -268,7 +277,8 @@ def parse_embedded_url(url: object) -> EmbeddedTarget:
 
     ``file:///abs/path/events.db``, ``file:relative/events.db`` (relative to the working
     directory), ``file://localhost/abs/path.db``, each optionally with
-    ``?synchronous=normal|full&timeout=SECONDS``; ``memory://`` for a private in-memory store.
+    ``?synchronous=normal|full&timeout=SECONDS`` and ``mode=ro`` (read-only: never writes,
+    never creates the file); ``memory://`` for a private in-memory store.
 
     :raises TypeError: *url* is not a ``str``.
     :raises ValueError: another scheme, a remote host, an empty path, or an unknown option.
@@ -300,8 +310,22 @@ def parse_embedded_url(url: object) -> EmbeddedTarget:
         raise ValueError(f"file URL {url!r} names no file")
     if "\0" in path:
         raise ValueError(f"file URL {url!r} contains a NUL byte")
-    synchronous, timeout = _embedded_options(url, parts.query)
-    return EmbeddedTarget(path, synchronous, timeout)
+    synchronous, timeout, read_only = _embedded_options(url, parts.query)
+    return EmbeddedTarget(path, synchronous, timeout, read_only)
+
+
+def read_only_url(url: str) -> str:
+    """*url* with ``mode=ro`` added when it names an embedded-store file and sets no ``mode``
+    (what the read-only CLI commands open); any other URL unchanged.
+
+    :raises ValueError: a malformed embedded-store URL.
+    """
+    if not is_embedded_url(url) or urlsplit(url).scheme.lower() != "file":
+        return url
+    target = parse_embedded_url(url)
+    if target.read_only or any(name == "mode" for name, _ in parse_qsl(urlsplit(url).query)):
+        return url
+    return url + ("&" if urlsplit(url).query else "?") + "mode=ro"
 
 
 def cluster_node_url(url: object) -> str | None:

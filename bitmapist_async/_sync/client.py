@@ -14,6 +14,7 @@ from redis.cluster import RedisCluster
 
 from .._core.bulk import ImportSummary
 from .._core.cohort import CohortQuery, CohortTable, Retention, TimeGroup
+from .._core.errors import ReadOnlyStoreError
 from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
 from .._core.shards import DEFAULT_SHARD_BITS, Layout
@@ -161,6 +162,7 @@ class Bitmapist:
         else:
             self._storage = open_storage(target, bitop_ttl, pool_options, use_numpy=use_numpy)
         self._writer = Writer(self._storage, write_options)
+        self._read_only = bool(getattr(self._storage, "read_only", False))
         self._queries = GuardedStorage(self._storage, timeout)
         self._use_numpy = use_numpy
         self._closed = False
@@ -271,6 +273,7 @@ class Bitmapist:
         :raises TypeError: a name, id or datetime of the wrong type (before any I/O).
         :raises ValueError: an empty name or an id outside ``[0, 2**32)`` (before any I/O).
         :raises WriteFailedError: storage failed after every retry (the cause is kept).
+        :raises ReadOnlyStoreError: the embedded store was opened read-only (``?mode=ro``).
         :raises ClientClosedError: the client is closed.
 
         Example::
@@ -279,6 +282,8 @@ class Bitmapist:
         """
         offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
         keys = self._options.mark_keys(event_name, now, track_hourly, track_unique)
+        if self._read_only:
+            self._refuse_writes()
         self._writer.write_mark(keys, offset, 1)
 
     def unmark_event(
@@ -293,17 +298,30 @@ class Bitmapist:
         """Clear the bits :meth:`mark_event` would set."""
         offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
         keys = self._options.mark_keys(event_name, now, track_hourly, track_unique)
+        if self._read_only:
+            self._refuse_writes()
         self._writer.write_mark(keys, offset, 0)
 
     def mark_unique(self, event_name: str, uid: int) -> None:
         """Flag *uid* in the dateless bitmap of *event_name* (``UniqueEvents``)."""
         offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
-        self._writer.write_mark(self._options.unique_keys(event_name), offset, 1)
+        keys = self._options.unique_keys(event_name)
+        if self._read_only:
+            self._refuse_writes()
+        self._writer.write_mark(keys, offset, 1)
 
     def unmark_unique(self, event_name: str, uid: int) -> None:
         """Clear *uid* in the dateless bitmap of *event_name*."""
         offset = uid if type(uid) is int and 0 <= uid < MAX_UID else check_uid(uid)
-        self._writer.write_mark(self._options.unique_keys(event_name), offset, 0)
+        keys = self._options.unique_keys(event_name)
+        if self._read_only:
+            self._refuse_writes()
+        self._writer.write_mark(keys, offset, 0)
+
+    def _refuse_writes(self) -> None:
+        raise ReadOnlyStoreError(
+            f"{self._storage.describe()} is open read-only (?mode=ro): marks are refused"
+        )
 
     # -- bulk import -----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from .._core.bitstrings import BitString
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.roaring import from_redis_bytes
+from .._core.store_check import StoreCheckReport
 from .._core.url import parse_embedded_url
 from .._pairs import BlockingRunner
 from .._sqlite_store import SqliteBitmapStore
@@ -47,8 +48,10 @@ class EmbeddedStorage:
     :param target: ``file:///absolute/path.db``, ``file:relative/path.db`` or ``memory://``
         (a private store that lives until :meth:`close`). Options:
         ``?synchronous=full`` (survive power cuts too, slower writes; the default ``normal``
-        survives a killed process) and ``?timeout=SECONDS`` (how long a write waits for another
-        process's write, default 10).
+        survives a killed process), ``?timeout=SECONDS`` (how long a write waits for another
+        process's write, default 10) and ``?mode=ro`` (read-only: nothing is ever written or
+        created, even in a read-only directory; writes raise
+        :class:`~bitmapist_async.ReadOnlyStoreError`).
     :param bitop_ttl: seconds that results written by ``Expression.store()`` live.
     :raises ValueError: a malformed URL or option (before any I/O).
 
@@ -72,6 +75,12 @@ class EmbeddedStorage:
     def path(self) -> str | None:
         """The absolute path of the SQLite file (``None`` for ``memory://``)."""
         return self._store.target.path
+
+    @property
+    def read_only(self) -> bool:
+        """Whether the store was opened read-only (``?mode=ro``): every write raises
+        :class:`~bitmapist_async.ReadOnlyStoreError`."""
+        return self._store.target.read_only
 
     def describe(self) -> str:
         return self._store.target.url
@@ -149,6 +158,16 @@ class EmbeddedStorage:
 
     def ping(self) -> None:
         self._runner.run(self._store.ping)
+
+    def check(self) -> StoreCheckReport:
+        """Read every stored row and report the damaged keys: containers that do not decode, a
+        stored cardinality that differs from the ids in the payload (``count()`` would be
+        wrong), ids beyond the key's byte length, rows of no key, and SQLite's own
+        ``integrity_check``. Reads only (open the store with ``?mode=ro`` to be sure).
+
+        :raises EmbeddedStorageError: the file is not a bitmapist-async store at all.
+        """
+        return self._runner.run(self._store.check)
 
     def close(self) -> None:
         self._runner.run(self._store.close)

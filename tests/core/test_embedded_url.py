@@ -9,6 +9,7 @@ from bitmapist_async._core.url import (
     check_redis_url,
     is_embedded_url,
     parse_embedded_url,
+    read_only_url,
 )
 
 
@@ -39,6 +40,9 @@ def test_canonical_urls() -> None:
         ("file:///a.db?timeout=nan", "timeout"),
         ("file:///a.db?synchronous=off", "synchronous"),
         ("file:///a.db?synchronous", "cannot parse the options"),
+        ("file:///a.db?mode=rwc", "mode must be 'ro' or 'rw', got 'rwc'"),
+        ("file:///a.db?mode=", "mode must be"),
+        ("memory://?mode=ro", "takes no host"),
         ("file:", "names no file"),
         ("file:///dir/", "names no file"),
         ("file:///a.db#frag", "fragment"),
@@ -59,3 +63,31 @@ def test_type_errors_and_scheme_detection() -> None:
     assert not is_embedded_url(b"file:///a.db")
     with pytest.raises(ValueError, match=r"file://, memory://"):
         check_redis_url("http://h")
+
+
+def test_read_only_mode() -> None:
+    assert parse_embedded_url("file:///a.db?mode=ro") == EmbeddedTarget("/a.db", read_only=True)
+    assert parse_embedded_url("file:///a.db?mode=RW&timeout=1").read_only is False
+    assert not parse_embedded_url("file:///a.db").read_only
+    assert EmbeddedTarget("/a b.db", read_only=True).url == "file:///a%20b.db?mode=ro"
+    assert parse_embedded_url(EmbeddedTarget("rel.db", read_only=True).url).read_only
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("file:///a.db", "file:///a.db?mode=ro"),
+        ("file:rel.db?timeout=2", "file:rel.db?timeout=2&mode=ro"),
+        ("file:///a.db?mode=ro", "file:///a.db?mode=ro"),
+        ("file:///a.db?mode=rw", "file:///a.db?mode=rw"),  # asked for: kept
+        ("memory://", "memory://"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    ],
+)
+def test_read_only_url(url: str, expected: str) -> None:
+    assert read_only_url(url) == expected
+
+
+def test_read_only_url_checks_the_url() -> None:
+    with pytest.raises(ValueError, match="unknown option 'x'"):
+        read_only_url("file:///a.db?x=1")

@@ -409,3 +409,49 @@ def test_bitmap_builders_agree(top: int) -> None:
     )
     assert len(python) == size
     assert python[0] & 0x90 == 0x90  # ids 0 and 3
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("-5", "a signed epoch is not a timestamp: '-5'"),
+        ("+5", r"a signed epoch is not a timestamp: '\+5'"),
+        ("-1777638600.5", "a signed epoch"),
+        (-5, "a negative epoch is not a timestamp: -5"),
+        (-0.5, "a negative epoch"),
+    ],
+)
+def test_signed_and_negative_epochs_are_not_timestamps(value: object, shown: str) -> None:
+    with pytest.raises(ValueError, match=shown):
+        parse_timestamp(value)
+    assert parse_timestamp("0") == parse_timestamp(0) == datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("stamp", ["-5", "-1", -5, -1777638600000])
+def test_negative_epochs_are_bad_rows_in_clean_looking_blocks(stamp: object) -> None:
+    # Every other row is clean, so the whole-column fast path sees the negative value first.
+    rows = [{"event": "e", "user_id": i, "timestamp": 1777638600 + i} for i in range(5)]
+    if isinstance(stamp, str):
+        rows = [{**r, "timestamp": str(r["timestamp"])} for r in rows]
+    rows[3]["timestamp"] = stamp
+    block = parse_jsonl_block([json.dumps(r) for r in rows], 1, COLUMNS, "f")
+    assert [(e.line, e.kind) for e in block.errors] == [(4, "bad_timestamp")]
+    assert block.uids == [0, 1, 2, 4]
+    csv_text = "".join(f"e,{i},{r['timestamp']}\n" for i, r in enumerate(rows))
+    header = CsvHeader(width=3, event=0, user_id=1, timestamp=2)
+    csv_block = parse_csv_block(csv_text, 2, header, COLUMNS, "f")
+    assert [(e.line, e.kind) for e in csv_block.errors] == [(5, "bad_timestamp")]
+
+
+def test_names_that_cannot_be_encoded_are_bad_rows() -> None:
+    lines = [
+        json.dumps({"event": name, "user_id": 1, "timestamp": "2026-05-01T00:00:00Z"})
+        for name in ("ok", "bad\ud800", "é", "\udcff")
+    ]
+    block = parse_jsonl_block(lines, 1, COLUMNS, "f")
+    assert [(e.line, e.kind) for e in block.errors] == [(2, "bad_event"), (4, "bad_event")]
+    assert "cannot be encoded as UTF-8: 'bad\\ud800'" in block.errors[0].message
+    assert block.names == ["ok", "é"]
+    when = datetime(2026, 5, 1, tzinfo=UTC)
+    tuples = parse_tuples([("x\ud800", 1, when), ("x", 2, when)], "<rows>", 1, COLUMNS)
+    assert [(e.line, e.kind) for e in tuples.errors] == [(1, "bad_event")]
