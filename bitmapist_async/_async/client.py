@@ -23,6 +23,7 @@ from . import cohort as _cohort
 from . import events as _events
 from . import importer as _importer
 from .embedded_storage import EmbeddedStorage
+from .evaluate import run_plan
 from .redis_storage import RedisStorage
 from .sharded_storage import open_sharded_storage
 from .storage import AsyncStorage
@@ -340,7 +341,8 @@ class Bitmapist:
                 raise ValueError(f"{expression!r} belongs to another client")
         plans = [e.plan() for e in expressions]
         queries = [Query("count", p.result) for p in plans]
-        results = await self._storage.evaluate(merge_steps(plans), queries)
+        steps = merge_steps(plans)
+        results = await run_plan(self._storage, self._options.scheme, steps, queries)
         return [int(r) for r in results]
 
     # -- cohorts ---------------------------------------------------------------------------

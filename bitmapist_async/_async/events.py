@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from .._core.decode import decode_segment_ids
 from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
-from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
+from .._core.plan import Leaf, Node, Op, Plan, Query, QueryKind, compile_plan, make_op
 from .._core.validate import check_name, check_uid
 from .._pairs import AsyncExpressionMixin
+from .evaluate import resolve_steps, run_plan
 from .storage import AsyncSegmentedStorage, QueryResult
 
 if TYPE_CHECKING:
@@ -73,9 +74,11 @@ class Expression(AsyncExpressionMixin):
         """The ``BITOP`` steps that materialise this expression at :attr:`redis_key`."""
         return compile_plan(self._node, self._bm.options.scheme)
 
-    async def _query(self, query: Query) -> QueryResult:
+    async def _query(self, kind: QueryKind, offset: int = 0) -> QueryResult:
         plan = self.plan()
-        (result,) = await self._bm.storage.evaluate(plan.steps, [query])
+        storage = self._bm.storage
+        query = Query(kind, plan.result, offset)
+        (result,) = await run_plan(storage, self._bm.options.scheme, plan.steps, [query])
         return result
 
     async def count(self) -> int:
@@ -85,7 +88,7 @@ class Expression(AsyncExpressionMixin):
 
             n = await bm.MonthEvents("active", 2026, 11).count()
         """
-        return int(await self._query(Query("count", self.redis_key)))
+        return int(await self._query("count"))
 
     async def contains(self, uid: int) -> bool:
         """Whether *uid* is in the bitmap.
@@ -94,7 +97,7 @@ class Expression(AsyncExpressionMixin):
         :raises ValueError: *uid* is outside ``[0, 2**32)`` (before any I/O).
         """
         offset = check_uid(uid)
-        return bool(await self._query(Query("getbit", self.redis_key, offset)))
+        return bool(await self._query("getbit", offset))
 
     async def has_events_marked(self) -> bool:
         """Whether any id is set (bitmapist's ``BITCOUNT > 0``)."""
@@ -102,7 +105,7 @@ class Expression(AsyncExpressionMixin):
 
     async def bitmap(self) -> bytes:
         """The raw bitmap (``GET``: most significant bit first; ``b""`` when empty)."""
-        result = await self._query(Query("get", self.redis_key))
+        result = await self._query("get")
         assert isinstance(result, bytes)
         return result
 
@@ -122,7 +125,8 @@ class Expression(AsyncExpressionMixin):
         if not isinstance(storage, AsyncSegmentedStorage):
             return None
         plan = self.plan()
-        return await storage.evaluate_segments(plan.steps, plan.result)
+        steps = await resolve_steps(storage, self._bm.options.scheme, plan.steps)
+        return await storage.evaluate_segments(steps, plan.result)
 
     async def id_array(self) -> array[int]:
         """Every id, sorted, as a compact ``array('I')`` (4 bytes per id, no ``int`` objects
@@ -136,7 +140,7 @@ class Expression(AsyncExpressionMixin):
         segments = await self._segments()
         if segments is not None:
             return decode_segment_ids(segments, use_numpy=self._bm.use_numpy)
-        result = await self._query(Query("ids", self.redis_key))
+        result = await self._query("ids")
         assert isinstance(result, array)
         return result
 
@@ -156,8 +160,8 @@ class Expression(AsyncExpressionMixin):
 
         Only useful to hand the key to other tools: queries evaluate on their own.
         """
-        plan = self.plan()
-        await self._bm.storage.evaluate(plan.steps, [])
+        plan = compile_plan(self._node, self._bm.options.scheme, at_key=True)
+        await run_plan(self._bm.storage, self._bm.options.scheme, plan.steps, [])
         return plan.result
 
     def __and__(self, other: Expression) -> BitOpAnd:
@@ -494,7 +498,8 @@ class BitOpXor(BitOperation):
 
 
 class BitOpNot(BitOperation):
-    """Complement of one operand within its own bytes (Redis ``BITOP NOT``).
+    """Complement of one operand within the ids up to the end of the byte that holds its
+    largest id (empty for an empty operand): the same answer on every backend.
 
     Inside an AND (``a & ~b``) it means exact set difference instead.
     """

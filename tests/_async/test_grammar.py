@@ -10,7 +10,7 @@ from ..conftest import CommandLog
 from ..grammar import violation
 from .workload import exercise_public_api
 
-pytestmark = pytest.mark.layouts("classic")  # the sharded twin is in test_sharded.py
+pytestmark = pytest.mark.layouts("redis")  # the sharded twin is in test_sharded.py
 
 
 async def test_public_api_stays_in_grammar(bm: Bitmapist, command_log: CommandLog) -> None:

@@ -17,7 +17,7 @@ from ..conftest import CommandLog
 from ..servers import free_port
 
 # These tests read the wire (MONITOR on the single server) and classic key names.
-pytestmark = pytest.mark.layouts("classic")
+pytestmark = pytest.mark.layouts("redis")
 
 NOW = datetime(2026, 11, 28, 13, 45, tzinfo=timezone.utc)
 FAIL_FAST = WriteOptions(retry_deadline=0.2, backoff_initial=0.01, backoff_max=0.05)

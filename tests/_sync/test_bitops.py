@@ -87,7 +87,7 @@ def test_building_does_no_io_and_reflects_later_marks(bm: Bitmapist) -> None:
     assert both.count() == 0
 
 
-@pytest.mark.layouts("classic")  # inspects classic key names
+@pytest.mark.layouts("redis")  # inspects classic key names
 def test_temporary_keys_are_deterministic_and_expire(
     bm: Bitmapist, admin: redis.Redis
 ) -> None:
@@ -123,7 +123,7 @@ def test_long_expressions_get_hashed_keys(bm: Bitmapist) -> None:
     assert expr.ids() == [3]
 
 
-@pytest.mark.layouts("classic")  # inspects classic key names
+@pytest.mark.layouts("redis")  # inspects classic key names
 def test_store_and_delete(bm: Bitmapist, admin: redis.Redis) -> None:
     _fill(bm)
     both = bm.MonthEvents("active", 2026, 11) & bm.MonthEvents("active", 2026, 12)

@@ -37,7 +37,7 @@ def test_model_on_the_embedded_store(url: str) -> None:
     class EmbeddedMachine(BitmapistMachine):
         pass
 
-    EmbeddedMachine.target = LayoutTarget("classic", url, {})
+    EmbeddedMachine.target = LayoutTarget("redis", url, {})
     run_state_machine_as_test(
         EmbeddedMachine,
         settings=settings(

@@ -17,7 +17,7 @@ from ..conftest import LayoutTarget
 NOV28 = datetime(2026, 11, 28, 13, 45, tzinfo=timezone.utc)
 
 
-@pytest.mark.layouts("classic")  # inspects classic key names
+@pytest.mark.layouts("redis")  # inspects classic key names
 def test_mark_sets_month_week_day_and_optional_hour_unique(
     bm: Bitmapist, admin: redis.Redis
 ) -> None:
@@ -126,7 +126,7 @@ def test_navigation_and_period_bounds(bm: Bitmapist) -> None:
     assert bm.YearEvents("active", 2026).delta(3).year == 2029
 
 
-@pytest.mark.layouts("classic")  # inspects classic key names
+@pytest.mark.layouts("redis")  # inspects classic key names
 def test_iso_week_at_year_boundary(bm: Bitmapist, admin: redis.Redis) -> None:
     bm.mark_event("active", 1, datetime(2024, 12, 30, tzinfo=timezone.utc))
     assert admin.getbit("trackist_active_W2025-1", 1) == 1
@@ -207,7 +207,7 @@ def test_get_event_names(bm: Bitmapist, admin: redis.Redis) -> None:
     assert bm.get_event_names(prefix="w*") == []
 
 
-@pytest.mark.layouts("classic")  # inspects classic key names
+@pytest.mark.layouts("redis")  # inspects classic key names
 def test_delete_all_events_keeps_foreign_keys(bm: Bitmapist, admin: redis.Redis) -> None:
     admin.set("unrelated", "x")
     admin.set("trackistX", "x")

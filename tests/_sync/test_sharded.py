@@ -30,7 +30,7 @@ from .test_model import DAYS, LEAF, NAMES, TREES, Tree, build
 from .workload import exercise_public_api
 
 NOV28 = datetime(2026, 11, 28, 13, tzinfo=timezone.utc)
-SHARDED = pytest.mark.layouts("sharded", "cluster")
+SHARDED = pytest.mark.layouts("sharded-redis", "sharded-bitmapist-server", "cluster")
 
 
 def _set(target: LayoutTarget, key: str, value: bytes) -> None:
@@ -215,7 +215,7 @@ def test_merge_bitmaps_across_shards(layout_target: LayoutTarget) -> None:
         assert not layout_target.physical_keys("trackist_{*}bitop_merge*")
 
 
-@pytest.mark.layouts("sharded")
+@pytest.mark.layouts("sharded-redis")
 def test_sharded_commands_stay_in_grammar(
     layout_target: LayoutTarget, command_log: CommandLog
 ) -> None:
@@ -301,7 +301,7 @@ class SameAsClassic(RuleBasedStateMachine):
     sharded one; every expression must then give the same bytes, ids, count and membership."""
 
     classic_url = ""
-    sharded: LayoutTarget = LayoutTarget("sharded", "", SHARDED_OPTIONS)
+    sharded: LayoutTarget = LayoutTarget("sharded-redis", "", SHARDED_OPTIONS)
 
     def __init__(self) -> None:
         super().__init__()
