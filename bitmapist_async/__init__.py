@@ -41,6 +41,7 @@ from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
 from ._core.errors import ImportAbortedError as ImportAbortedError
 from ._core.errors import RejectedWritesError as RejectedWritesError
+from ._core.errors import ServerCapabilityError as ServerCapabilityError
 from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import WriteFailedError as WriteFailedError
 from ._core.eventlog import RowError as RowError
@@ -73,6 +74,7 @@ __all__ = (
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
+    "ServerCapabilityError",
     "ShardLayoutError",
     "ShardedStorage",
     "RejectedWritesError",

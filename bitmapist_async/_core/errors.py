@@ -7,6 +7,7 @@ from typing import Any
 __all__ = (
     "BitmapistError",
     "ClientClosedError",
+    "ServerCapabilityError",
     "ShardLayoutError",
     "RejectedWritesError",
     "EmbeddedStorageError",
@@ -34,6 +35,11 @@ class WriteFailedError(BitmapistError):
     acknowledged; some of them may nevertheless have reached storage (SETBIT is idempotent, so
     retrying the same calls is always safe).
     """
+
+
+class ServerCapabilityError(BitmapistError, ValueError):
+    """The server lacks a command this configuration needs (bitmapist-server has no ``AUTH``:
+    a URL with a password cannot work there)."""
 
 
 class ShardLayoutError(BitmapistError, ValueError):

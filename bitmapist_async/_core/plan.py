@@ -251,8 +251,10 @@ def resolve_complements(
 
     With ``u = {q}`` for ``q = unit_offset(m)``, ``NOT(u) OR u`` is every id of
     ``[0, 8 * (m // 8 + 1))`` on every backend (a freshly written one-bit key has no trailing
-    zero bytes), and ``~x`` is ``x XOR`` that mask. ``OR u u u`` first gives ``u`` the
-    evaluation's TTL. An operand without ids gives ``AND d x x``: empty, as ``~x`` of nothing.
+    zero bytes), and ``~x`` is ``x XOR`` that mask; the mask is built at the step's own
+    destination, so a ``NOT`` costs no more keys than the one-bit key. ``OR u u u`` first
+    gives ``u`` the evaluation's TTL. An operand without ids gives ``AND d x x``: empty, as
+    ``~x`` of nothing.
     """
     out: list[BitOpStep] = []
     units: list[tuple[str, int]] = []
@@ -260,20 +262,18 @@ def resolve_complements(
         if index not in largest:
             out.append(step)
             continue
-        source = step.sources[0]
+        source, dest = step.sources[0], step.dest
         top = largest[index]
         if top < 0:
-            out.append(BitOpStep("AND", step.dest, (source, source)))
+            out.append(BitOpStep("AND", dest, (source, source)))
             continue
         offset = unit_offset(top)
         unit = f"{scheme.bitop_prefix}unit_{offset}"
-        flipped = scheme.bitop_key("NOT", [unit])
-        mask = scheme.bitop_key("OR", [flipped, unit])
         units.append((unit, offset))
         out += [
             BitOpStep("OR", unit, (unit, unit)),
-            BitOpStep("NOT", flipped, (unit,)),
-            BitOpStep("OR", mask, (flipped, unit)),
-            BitOpStep("XOR", step.dest, (source, mask)),
+            BitOpStep("NOT", dest, (unit,)),
+            BitOpStep("OR", dest, (dest, unit)),
+            BitOpStep("XOR", dest, (dest, source)),
         ]
     return out, units

@@ -106,10 +106,12 @@ class Expression(ExpressionMixin):
         return self.count() > 0
 
     def bitmap(self) -> bytes:
-        """The raw bitmap (``GET``: most significant bit first; ``b""`` when empty)."""
+        """The raw bitmap (``GET``: most significant bit first), up to the byte of its largest
+        id: the same bytes on every backend (Redis may store trailing zero bytes, which are
+        left out; ``b""`` when empty)."""
         result = self._query("get")
         assert isinstance(result, bytes)
-        return result
+        return result.rstrip(b"\0") if result[-1:] == b"\0" else result
 
     def ids(self) -> list[int]:
         """Every id in the bitmap, sorted.

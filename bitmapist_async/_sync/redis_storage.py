@@ -33,6 +33,7 @@ from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
 from .._pairs import IntReplies, KeptConnections, PackedSender
 from .keyscan import KeyScanner
+from .server_errors import no_auth_aware
 from .storage import QueryResult
 
 __all__ = ("RedisStorage", "redis_connect_kwargs")
@@ -94,6 +95,8 @@ class RedisStorage:
             self._client: redis_api.Redis = redis_api.Redis.from_url(url, **options)
             self._owns_client = True
             self._description = redact_url(url)
+            pool = self._client.connection_pool
+            pool.connection_class = no_auth_aware(pool.connection_class, self._description)
         elif isinstance(target, redis_api.Redis):
             if pool_options:
                 raise TypeError(

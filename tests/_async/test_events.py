@@ -205,6 +205,45 @@ async def test_get_event_names(bm: Bitmapist, admin: redis.Redis) -> None:
     assert await bm.get_event_names(prefix="w*") == []
 
 
+NAMES_WITH_ANY_CHARACTER = (
+    "page/view",
+    "a/b/c/d",
+    "/leading",
+    "trailing/",
+    "q?mark",
+    "star*",
+    "[bracket",
+    "back\\slash",
+    "caf\u00e9/\u65e5\u672c",
+    "plain",
+)
+
+
+async def test_names_with_any_character(bm: Bitmapist, layout_target: LayoutTarget) -> None:
+    """Listing, prefix filters and deletes find names with glob characters, ``/`` (which
+    bitmapist-server's matcher never lets ``*`` cross) and non-ASCII, on every backend."""
+    for name in NAMES_WITH_ANY_CHARACTER:
+        await bm.mark_event(name, 1, NOV28, track_unique=True)
+    await (bm.MonthEvents("a/b/c/d", 2026, 11) | bm.UniqueEvents("page/view")).store()
+    assert await bm.get_event_names() == sorted(NAMES_WITH_ANY_CHARACTER)
+    assert await bm.get_event_names("page/") == ["page/view"]
+    assert await bm.get_event_names("a/b/") == ["a/b/c/d"]
+    assert await bm.get_event_names("/") == ["/leading"]
+    assert await bm.get_event_names("caf\u00e9/") == ["caf\u00e9/\u65e5\u672c"]
+    assert await bm.get_event_names("[") == ["[bracket"]
+    assert await bm.get_event_names("star*") == ["star*"]
+    assert await bm.DayEvents("a/b/c/d", 2026, 11, 28).ids() == [1]
+    await bm.delete_temporary_bitop_keys()
+    assert await bm.storage.scan("trackist_bitop_*") == []
+    await bm.delete_all_events()
+    assert await bm.get_event_names() == []
+    assert await bm.storage.scan("trackist_*") == []
+    # Physically too (the sharded layout keeps only its shard index and layout record).
+    assert {
+        k for k in layout_target.physical_keys() if not k.startswith(b"trackist_{shards}")
+    } == set()
+
+
 @pytest.mark.layouts("redis")  # inspects classic key names
 async def test_delete_all_events_keeps_foreign_keys(bm: Bitmapist, admin: redis.Redis) -> None:
     admin.set("unrelated", "x")

@@ -14,7 +14,7 @@ import pytest
 import redis
 import redis as redis_api
 
-from bitmapist_async.sync import Bitmapist
+from bitmapist_async.sync import Bitmapist, ServerCapabilityError, WriteFailedError
 
 from ..conftest import RedisTarget
 from ..servers import RedisProcess, redis_server_binary
@@ -26,6 +26,21 @@ def test_client_instance_stays_open(redis_url: str) -> None:
         bm.mark_unique("x", 1)
     assert client.getbit("trackist_x_u", 1) == 1
     client.close()
+
+
+@pytest.mark.parametrize("userinfo", [":hunter2@", "analytics:hunter2@"])
+@pytest.mark.parametrize("layout", ["classic", "sharded"])
+def test_a_password_on_bitmapist_server(server_url: str, userinfo: str, layout: str) -> None:
+    """bitmapist-server has no AUTH: a password gets an error that says so, at once."""
+    url = server_url.replace("redis://", f"redis://{userinfo}")
+    with Bitmapist(url, layout=layout) as bm:  # type: ignore[arg-type]
+        with pytest.raises(ServerCapabilityError, match="has no AUTH") as info:
+            bm.UniqueEvents("x").count()
+        assert "hunter2" not in str(info.value)
+        assert "***" in str(info.value)
+        with pytest.raises(WriteFailedError) as failed:
+            bm.mark_unique("x", 1)
+        assert isinstance(failed.value.__cause__, ServerCapabilityError)
 
 
 def test_decode_responses_client_is_rejected(redis_url: str) -> None:

@@ -169,7 +169,7 @@ def test_stored_results_expire_like_redis_keys(tmp_path: Path) -> None:
     path = tmp_path / "events.db"
     with Bitmapist(f"file://{path}", bitop_ttl=30) as bm:
         bm.mark_unique("a", 1)
-        key = (~bm.UniqueEvents("a")).store()
+        key = (bm.UniqueEvents("a") | bm.UniqueEvents("b")).store()
         with sqlite3.connect(path) as conn:
             (expires,) = conn.execute(
                 "SELECT expires FROM bitmapist_keys WHERE name = ?", (key.encode(),)

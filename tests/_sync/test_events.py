@@ -207,6 +207,45 @@ def test_get_event_names(bm: Bitmapist, admin: redis.Redis) -> None:
     assert bm.get_event_names(prefix="w*") == []
 
 
+NAMES_WITH_ANY_CHARACTER = (
+    "page/view",
+    "a/b/c/d",
+    "/leading",
+    "trailing/",
+    "q?mark",
+    "star*",
+    "[bracket",
+    "back\\slash",
+    "caf\u00e9/\u65e5\u672c",
+    "plain",
+)
+
+
+def test_names_with_any_character(bm: Bitmapist, layout_target: LayoutTarget) -> None:
+    """Listing, prefix filters and deletes find names with glob characters, ``/`` (which
+    bitmapist-server's matcher never lets ``*`` cross) and non-ASCII, on every backend."""
+    for name in NAMES_WITH_ANY_CHARACTER:
+        bm.mark_event(name, 1, NOV28, track_unique=True)
+    (bm.MonthEvents("a/b/c/d", 2026, 11) | bm.UniqueEvents("page/view")).store()
+    assert bm.get_event_names() == sorted(NAMES_WITH_ANY_CHARACTER)
+    assert bm.get_event_names("page/") == ["page/view"]
+    assert bm.get_event_names("a/b/") == ["a/b/c/d"]
+    assert bm.get_event_names("/") == ["/leading"]
+    assert bm.get_event_names("caf\u00e9/") == ["caf\u00e9/\u65e5\u672c"]
+    assert bm.get_event_names("[") == ["[bracket"]
+    assert bm.get_event_names("star*") == ["star*"]
+    assert bm.DayEvents("a/b/c/d", 2026, 11, 28).ids() == [1]
+    bm.delete_temporary_bitop_keys()
+    assert bm.storage.scan("trackist_bitop_*") == []
+    bm.delete_all_events()
+    assert bm.get_event_names() == []
+    assert bm.storage.scan("trackist_*") == []
+    # Physically too (the sharded layout keeps only its shard index and layout record).
+    assert {
+        k for k in layout_target.physical_keys() if not k.startswith(b"trackist_{shards}")
+    } == set()
+
+
 @pytest.mark.layouts("redis")  # inspects classic key names
 def test_delete_all_events_keeps_foreign_keys(bm: Bitmapist, admin: redis.Redis) -> None:
     admin.set("unrelated", "x")
