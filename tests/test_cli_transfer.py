@@ -161,7 +161,8 @@ async def _ids_and_counts(url: str) -> dict[str, list[int]]:
         out = {}
         for key in sorted(k for k in await bm.storage.scan("*") if "bitop_" not in k):
             ids, count = await bm.storage.evaluate([], [Query("ids", key), Query("count", key)])
-            assert isinstance(ids, array) and isinstance(count, int)
+            assert isinstance(ids, array)
+            assert isinstance(count, int)
             if count:
                 out[key] = [*ids.tolist(), count]
         return out
