@@ -2,9 +2,10 @@
 
 Where the suite's Redis comes from, in order:
 
-1. ``BITMAPIST_TEST_REDIS_URL``: an external Redis-compatible server (for example
-   bitmapist-server). The suite deletes every key in that database between tests, so point it at
-   a dedicated, disposable database. Tests that need what it lacks skip with a reason.
+1. ``BITMAPIST_TEST_REDIS_URL``: an external Redis-compatible server. The suite deletes every
+   key in that database between tests, so point it at a dedicated, disposable database. Tests
+   that need a private redis-server (MONITOR, restarts) skip with a reason. bitmapist-server
+   needs no such setup: it is a backend of its own (below).
 2. A private ``redis-server`` started on a free loopback port (binary from
    ``BITMAPIST_REDIS_SERVER``, else ``PATH``).
 3. Where neither works but a Docker engine does: a testcontainers Redis.
@@ -279,7 +280,7 @@ def server_keys(node: redis.Redis, pattern: str = "*") -> set[bytes]:
     found: set[bytes] = set()
     level = "*"
     while len(found) < total:
-        found.update(node.keys(level))
+        found.update(k for k in node.keys(level) if isinstance(k, bytes))
         level += "/*"
         if len(level) > 2048:
             raise RuntimeError(f"bitmapist-server counts {total} keys, found {len(found)}")

@@ -25,7 +25,7 @@ _NO_AUTH = "unknown command 'auth'"
 def no_auth_aware(connection_class: type[Any], target: str) -> type[Any]:
     """A subclass of *connection_class* whose handshake explains a server without ``AUTH``."""
 
-    class NoAuthAware(connection_class):  # type: ignore[misc,valid-type]
+    class NoAuthAware(connection_class):  # type: ignore[misc]
         async def on_connect_check_health(self, *args: Any, **kwargs: Any) -> None:
             try:
                 await super().on_connect_check_health(*args, **kwargs)
