@@ -10,9 +10,13 @@ intersection: a command in the grammar works on both.
 Since the library sends Redis only what this grammar allows (the session's MONITOR check in
 ``tests/conftest.py``), a command bitmapist-server would refuse fails the Redis run too.
 
-One shape is allowed for Redis's sake: ``SCAN`` with a cursor other than ``0``. The server
+Two things are allowed for Redis's sake. ``SCAN`` with a cursor other than ``0``: the server
 refuses it, but it also answers every match at once with cursor ``0``, so a client that follows
-cursors never sends it one; only Redis hands out other cursors.
+cursors never sends it one; only Redis hands out other cursors. And, with
+``violation(..., redis_only=True)`` (the MONITOR check on Redis): ``AUTH``, sent only when the
+user configures a password, which on bitmapist-server fails at once with
+``ServerCapabilityError``; and ``SCAN`` with any Redis glob, since only Redis is sent the
+caller's pattern (bitmapist-server gets ``*``, ``*/*``, ...).
 """
 
 from __future__ import annotations
@@ -91,15 +95,18 @@ def _bitop(args: list[str]) -> bool:
     return (op in ("AND", "OR", "XOR") and len(args) >= 4) or (op == "NOT" and len(args) == 3)
 
 
-def _scan(args: list[str]) -> bool:
+def _scan_shape(args: list[str]) -> bool:
     return (
         len(args) == 5
         and _offset(args[0])
         and args[1].upper() == "MATCH"
-        and go_pattern_ok(args[2])
         and args[3].upper() == "COUNT"
         and args[4].isdigit()
     )
+
+
+def _scan(args: list[str]) -> bool:
+    return _scan_shape(args) and go_pattern_ok(args[2])
 
 
 _RULES: dict[str, Callable[[list[str]], bool]] = {
@@ -188,14 +195,27 @@ EXAMPLES: tuple[tuple[tuple[str, ...], bool], ...] = (
 )
 
 
-def violation(command: Sequence[str]) -> str | None:
-    """Why *command* (name and arguments) is outside the grammar, or ``None`` if it is fine."""
+#: Commands the library sends to Redis only, for a configuration bitmapist-server refuses.
+#: On Redis, ``SCAN`` carries the caller's Redis glob as it is (any pattern); on
+#: bitmapist-server the library only ever sends ``*``, ``*/*``, ... (see ``_async/keyscan.py``).
+_REDIS_ONLY: dict[str, Callable[[list[str]], bool]] = {
+    "AUTH": lambda a: len(a) in (1, 2),
+    "SCAN": _scan_shape,
+}
+
+
+def violation(command: Sequence[str], *, redis_only: bool = True) -> str | None:
+    """Why *command* (name and arguments) is outside the grammar, or ``None`` if it is fine.
+
+    :param redis_only: also accept what is sent to Redis only (``AUTH``).
+    """
     if not command:
         return "empty command"
     name, args = command[0].upper(), list(command[1:])
     rule = _RULES.get(name)
-    if rule is None:
+    loose = _REDIS_ONLY.get(name) if redis_only else None
+    if rule is None and loose is None:
         return f"command {name} is not in bitmapist-server's grammar: {list(command)!r}"
-    if not rule(args):
+    if not ((rule is not None and rule(args)) or (loose is not None and loose(args))):
         return f"{name} with arguments outside the grammar: {list(command)!r}"
     return None

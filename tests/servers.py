@@ -127,6 +127,7 @@ class BitmapistServerProcess:
         default_factory=lambda: Path(tempfile.mkdtemp(prefix="bitmapist-server-"))
     )
     output: list[str] = field(default_factory=list)
+    _seen: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     @property
     def url(self) -> str:
@@ -142,8 +143,13 @@ class BitmapistServerProcess:
         ]
         if self.debug:
             args.append("-debug")
+        # -debug logs keys and values as they are: bytes that are not UTF-8 stay readable.
         self.process = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="backslashreplace",
         )
         assert self.process.stdout is not None
         for line in self.process.stdout:
@@ -170,7 +176,16 @@ class BitmapistServerProcess:
         assert self.process is not None
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            self.output.append(line)
+            with self._seen:
+                self.output.append(line)
+                self._seen.notify_all()
+
+    def wait_for_output(self, text: str, timeout: float = 30.0) -> list[str]:
+        """Block until a line holding *text* was logged; return every line so far."""
+        with self._seen:
+            if not self._seen.wait_for(lambda: any(text in line for line in self.output), timeout):
+                raise TimeoutError(f"bitmapist-server never logged {text!r}")
+            return list(self.output)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
