@@ -6,7 +6,8 @@ every match at once (cursor ``0``) but matches with Go's ``filepath.Match``, whe
 the number of ``/`` in a key (``*``, ``*/*``, ``*/*/*``, ...; each level one round trip that
 also reads ``INFO keys``) until it has seen as many keys as the server holds, and filters them
 with Redis's own matcher (``_core/keyglob.py``). Which server it is, ``INFO keys`` tells once
-per scanner (Redis answers it with an empty section).
+per scanner (Redis answers it with an empty section, or refuses it to an ACL user without
+``INFO``: both mean Redis).
 
 Invariant: the patterns sent to bitmapist-server contain only ``*`` and ``/``, so no key name
 can make them invalid there.
@@ -15,6 +16,8 @@ can make them invalid there.
 from __future__ import annotations
 
 from typing import Any
+
+from redis.exceptions import ResponseError
 
 from .._core.keyglob import glob_match, key_bytes
 
@@ -34,7 +37,10 @@ class AsyncKeyScanner:
     async def is_bitmapist_server(self, client: Any) -> bool:
         """Whether *client* talks to bitmapist-server (asked once, then remembered)."""
         if self._server is None:
-            info = await client.info("keys")
+            try:
+                info = await client.info("keys")
+            except ResponseError:  # a Redis ACL user without INFO: bitmapist-server allows it
+                info = {}
             self._server = "keys_total" in info
         return self._server
 

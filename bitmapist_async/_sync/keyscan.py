@@ -8,7 +8,8 @@ every match at once (cursor ``0``) but matches with Go's ``filepath.Match``, whe
 the number of ``/`` in a key (``*``, ``*/*``, ``*/*/*``, ...; each level one round trip that
 also reads ``INFO keys``) until it has seen as many keys as the server holds, and filters them
 with Redis's own matcher (``_core/keyglob.py``). Which server it is, ``INFO keys`` tells once
-per scanner (Redis answers it with an empty section).
+per scanner (Redis answers it with an empty section, or refuses it to an ACL user without
+``INFO``: both mean Redis).
 
 Invariant: the patterns sent to bitmapist-server contain only ``*`` and ``/``, so no key name
 can make them invalid there.
@@ -17,6 +18,8 @@ can make them invalid there.
 from __future__ import annotations
 
 from typing import Any
+
+from redis.exceptions import ResponseError
 
 from .._core.keyglob import glob_match, key_bytes
 
@@ -36,7 +39,10 @@ class KeyScanner:
     def is_bitmapist_server(self, client: Any) -> bool:
         """Whether *client* talks to bitmapist-server (asked once, then remembered)."""
         if self._server is None:
-            info = client.info("keys")
+            try:
+                info = client.info("keys")
+            except ResponseError:  # a Redis ACL user without INFO: bitmapist-server allows it
+                info = {}
             self._server = "keys_total" in info
         return self._server
 

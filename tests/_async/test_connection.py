@@ -82,6 +82,23 @@ async def test_password_never_shown(
         admin.execute_command("ACL", "DELUSER", "alice")  # type: ignore[no-untyped-call]
 
 
+async def test_acl_user_without_info_lists_events(
+    redis_target: RedisTarget, admin: redis.Redis, redis_url: str
+) -> None:
+    """Listing asks ``INFO keys`` whether the server is bitmapist-server; a Redis user who may
+    not run INFO is simply on Redis."""
+    process = redis_target.require_private()
+    admin.execute_command("ACL", "SETUSER", "bob", "on", ">pw-b", "~*", "+@all", "-info")  # type: ignore[no-untyped-call]
+    try:
+        async with Bitmapist(f"redis://bob:pw-b@127.0.0.1:{process.port}/0") as bm:
+            await bm.mark_unique("acl/x", 5)
+            assert await bm.get_event_names() == ["acl/x"]
+            await bm.delete_all_events()
+            assert await bm.get_event_names() == []
+    finally:
+        admin.execute_command("ACL", "DELUSER", "bob")  # type: ignore[no-untyped-call]
+
+
 def _make_certs(directory: Path) -> None:
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
