@@ -3,7 +3,8 @@
 """Storage on a Redis server (or any server speaking bitmapist-server's subset of Redis).
 
 Only these commands are sent: SETBIT, GETBIT, BITCOUNT (key only), BITOP, EXISTS (one key), DEL,
-GET, SCAN (``cursor MATCH pattern COUNT n``), EXPIRE, PING. Connections speak RESP2 and skip
+GET, SET, SCAN (``cursor MATCH pattern COUNT n``; see ``keyscan.py`` for bitmapist-server), INFO
+keys, EXPIRE, PING. Connections speak RESP2 and skip
 ``CLIENT SETINFO``, which bitmapist-server does not know.
 
 Writes and evaluations take a fast path: redis-py's pipeline object costs several microseconds

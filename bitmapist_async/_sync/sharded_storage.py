@@ -13,7 +13,8 @@ node, concurrently (``asyncio.gather`` in the async client; the sync client writ
 pipeline before reading any reply), retrying single commands on ``MOVED``/``ASK``.
 
 Only bitmapist-server's commands are sent: SETBIT, GETBIT, BITCOUNT key, BITOP, EXISTS key,
-DEL, GET, SET key value, SCAN cursor MATCH pattern COUNT n, EXPIRE, PING.
+DEL, GET, SET key value, SCAN cursor MATCH pattern COUNT n, INFO keys, EXPIRE, PING; on
+bitmapist-server ``scan`` walks the key space by slash depth (``keyscan.py``).
 """
 
 from __future__ import annotations
