@@ -21,7 +21,7 @@ UNIT = "trackist_bitop_unit_"
 
 def test_one_operand_operations_emit_no_step() -> None:
     for op in ("AND", "OR", "XOR"):
-        node = make_op(S, op, [A])  # type: ignore[arg-type]
+        node = make_op(S, op, [A])
         assert compile_plan(node, S).steps == ()
         assert compile_plan(node, S).result == A.key
         stored = compile_plan(node, S, at_key=True)
