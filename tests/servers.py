@@ -42,12 +42,19 @@ def redis_server_binary() -> str | None:
     return shutil.which("redis-server")
 
 
+#: ``BITMAPIST_SERVER_PATH`` resolved when the session starts (a test may change directory).
+_CONFIGURED_SERVER = (
+    Path(os.environ["BITMAPIST_SERVER_PATH"]).resolve()
+    if os.environ.get("BITMAPIST_SERVER_PATH")
+    else None
+)
+
+
 def bitmapist_server_binary() -> str | None:
-    """``BITMAPIST_SERVER_PATH`` (relative paths from the working directory), else
+    """``BITMAPIST_SERVER_PATH`` (relative to the directory the session started in), else
     ``bitmapist-server`` on ``PATH``; ``None`` when neither exists."""
-    configured = os.environ.get("BITMAPIST_SERVER_PATH")
-    if configured:
-        return str(Path(configured).resolve()) if Path(configured).is_file() else None
+    if _CONFIGURED_SERVER is not None:
+        return str(_CONFIGURED_SERVER) if _CONFIGURED_SERVER.is_file() else None
     return shutil.which("bitmapist-server")
 
 
