@@ -10,9 +10,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.legacy import legacy_python, run_legacy
-from tests.servers import RedisProcess, redis_server_binary
+from tests.servers import (
+    BitmapistServerProcess,
+    RedisProcess,
+    bitmapist_server_binary,
+    redis_server_binary,
+)
 
-__all__ = ("Result", "best_of", "legacy_python", "private_redis", "report", "run_legacy")
+__all__ = (
+    "Result",
+    "best_of",
+    "legacy_python",
+    "private_bitmapist_server",
+    "private_redis",
+    "report",
+    "run_legacy",
+)
 
 
 @contextmanager
@@ -22,6 +35,20 @@ def private_redis(*extra_args: str) -> Iterator[RedisProcess]:
     if binary is None:
         raise SystemExit("redis-server not found (set BITMAPIST_REDIS_SERVER)")
     server = RedisProcess(binary, extra_args=extra_args).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def private_bitmapist_server() -> Iterator[BitmapistServerProcess | None]:
+    """A fresh bitmapist-server (``BITMAPIST_SERVER_PATH``, else ``PATH``), or ``None``."""
+    binary = bitmapist_server_binary()
+    if binary is None:
+        yield None
+        return
+    server = BitmapistServerProcess(binary).start()
     try:
         yield server
     finally:

@@ -1,6 +1,8 @@
 """Marks per second: bitmapist 3.119's loop, a naive redis.asyncio client, this library's
 batcher (200 and 2,000 concurrent producers, each awaiting every mark), and the SETBIT ceiling
-of the server measured by ``redis-benchmark``. One private redis-server, one run.
+of the server measured by ``redis-benchmark``. One private redis-server, one run; then the
+batcher on a private bitmapist-server (``BITMAPIST_SERVER_PATH``, else ``PATH``) next to its own
+``redis-benchmark`` SETBIT ceiling.
 
 A mark is ``mark_event(name, uid)`` with the defaults: three SETBITs (month, ISO week, day).
 Targets: the batcher at least 40x bitmapist's loop and at least 35% of the ceiling (SETBIT/s).
@@ -33,7 +35,7 @@ from bitmapist_async import Bitmapist
 from bitmapist_async._async.redis_storage import redis_connect_kwargs
 from bitmapist_async._core.options import ClientOptions
 
-from ._support import legacy_python, private_redis, run_legacy
+from ._support import legacy_python, private_bitmapist_server, private_redis, run_legacy
 
 SETBITS_PER_MARK = 3
 SPAN = 1_000_000  # ids are random in [0, SPAN)
@@ -81,7 +83,7 @@ def distinct_marked(admin: redis.Redis, name: str) -> int:
     pattern = re.compile(rf"trackist_{re.escape(name)}_\d+-\d+-\d+")
     keys = [k.decode() if isinstance(k, bytes) else k for k in admin.keys(f"trackist_{name}_*")]
     days = [k for k in keys if pattern.fullmatch(k)]
-    admin.bitop("OR", "bench_union", *days)
+    admin.bitop("OR", "bench_union", *days, *days)  # two sources at least: bitmapist-server
     count = int(admin.bitcount("bench_union"))
     admin.delete("bench_union", *keys)
     return count
@@ -160,6 +162,43 @@ def table(results: list[Throughput], baseline: Throughput, ceiling: float | None
     return "\n".join(lines)
 
 
+def bitmapist_server_rows(uids: array[int], rounds: int, ceiling_requests: int) -> str:
+    """The batcher (200 producers) on a private bitmapist-server, next to the server's own
+    ``redis-benchmark`` SETBIT ceiling (interleaved rounds, best of each)."""
+    with private_bitmapist_server() as server:
+        if server is None:
+            return "bitmapist-server: not found (set BITMAPIST_SERVER_PATH)"
+        admin = redis.Redis(port=server.port, **redis_connect_kwargs())
+        times: list[float] = []
+        ceilings: list[float] = []
+        shown = ""
+        for round_ in range(rounds):
+            name = f"b_server{round_}"
+            times.append(asyncio.run(run_batcher(server.url, uids, 200, name)))
+            assert distinct_marked(admin, name) == len(set(uids)), name
+            measured = setbit_ceiling(server.port, ceiling_requests)
+            if measured is not None:
+                ceilings.append(measured[0])
+                shown = measured[1].replace(str(server.port), "PORT")
+        admin.close()
+    ours = Throughput("bitmapist-async batcher, 200 producers", len(uids), min(times))
+    lines = [
+        f"### On bitmapist-server (best of {rounds} rounds)",
+        "",
+        "| what | marks/s | SETBIT/s | % of SETBIT ceiling |",
+        "|---|---|---|---|",
+    ]
+    ceiling = max(ceilings) if ceilings else None
+    share = f"{ours.setbits_per_second / ceiling:.0%}" if ceiling else "n/a"
+    lines.append(
+        f"| {ours.name} | {ours.marks_per_second:,.0f} | {ours.setbits_per_second:,.0f} | {share} |"
+    )
+    if ceiling:
+        lines.append(f"| redis-benchmark SETBIT ceiling | - | {ceiling:,.0f} | 100% |")
+        lines += ["", f"Ceiling: `{shown}`"]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--legacy-marks", type=int, default=10_000)
@@ -235,6 +274,7 @@ def main(argv: list[str] | None = None) -> str:
                 ceilings.append(measured[0])
                 shown = measured[1].replace(str(server.port), "PORT")
         admin.close()
+    server_rows = bitmapist_server_rows(ours_ids, args.rounds, args.ceiling_requests)
 
     results = [
         Throughput(name, marks, min(times[name]), note) for name, marks, note, _ in contenders
@@ -248,6 +288,8 @@ def main(argv: list[str] | None = None) -> str:
             table(results, results[0], ceiling),
             "",
             f"Ceiling: `{shown}`" if ceiling else "Ceiling: redis-benchmark not found",
+            "",
+            server_rows,
         ]
     )
     print(text)

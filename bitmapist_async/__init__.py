@@ -43,6 +43,7 @@ from ._core.errors import ImportAbortedError as ImportAbortedError
 from ._core.errors import ImportInputError as ImportInputError
 from ._core.errors import ReadOnlyStoreError as ReadOnlyStoreError
 from ._core.errors import RejectedWritesError as RejectedWritesError
+from ._core.errors import ServerCapabilityError as ServerCapabilityError
 from ._core.errors import ShardLayoutError as ShardLayoutError
 from ._core.errors import StorageError as StorageError
 from ._core.errors import StorageTimeoutError as StorageTimeoutError
@@ -83,6 +84,7 @@ __all__ = (
     "MonthEvents",
     "PeriodEvents",
     "RedisStorage",
+    "ServerCapabilityError",
     "ShardLayoutError",
     "ShardedStorage",
     "ReadOnlyStoreError",

@@ -2,15 +2,22 @@
 
 Where the suite's Redis comes from, in order:
 
-1. ``BITMAPIST_TEST_REDIS_URL``: an external Redis-compatible server (for example
-   bitmapist-server). The suite deletes every key in that database between tests, so point it at
-   a dedicated, disposable database. Tests that need what it lacks skip with a reason.
+1. ``BITMAPIST_TEST_REDIS_URL``: an external Redis-compatible server. The suite deletes every
+   key in that database between tests, so point it at a dedicated, disposable database. Tests
+   that need a private redis-server (MONITOR, restarts) skip with a reason. bitmapist-server
+   needs no such setup: it is a backend of its own (below).
 2. A private ``redis-server`` started on a free loopback port (binary from
    ``BITMAPIST_REDIS_SERVER``, else ``PATH``).
 3. Where neither works but a Docker engine does: a testcontainers Redis.
 
 Every command any test sends to the private server is recorded with MONITOR; at the end of the
 session, anything outside bitmapist-server's grammar fails the run.
+
+Backends are a test dimension: a test that takes ``layout_target`` (or ``bm``) runs once per
+backend of :data:`LAYOUT_TARGETS`, its id naming the backend (``-k bitmapist-server`` selects
+the bitmapist-server runs). bitmapist-server comes from ``BITMAPIST_SERVER_PATH``, else
+``PATH``; a session starts one on a free port with a fresh database file. A backend whose
+binary is missing is skipped with a reason.
 """
 
 from __future__ import annotations
@@ -27,10 +34,18 @@ from typing import Any
 import pytest
 import redis
 
+from bitmapist_async._async.redis_storage import redis_connect_kwargs
+from bitmapist_async._core.keyglob import glob_match, key_bytes
+
 from .cluster import RedisClusterProcess, redis_cli_binary
 from .grammar import violation
 from .legacy import legacy_python, run_legacy
-from .servers import RedisProcess, redis_server_binary
+from .servers import (
+    BitmapistServerProcess,
+    RedisProcess,
+    bitmapist_server_binary,
+    redis_server_binary,
+)
 
 
 @dataclass
@@ -218,20 +233,90 @@ def command_log(redis_target: RedisTarget) -> CommandLog:
 @pytest.fixture
 def redis_url(redis_target: RedisTarget, admin: redis.Redis) -> str:
     """URL of the suite's server, with an empty keyspace for this test."""
+    if redis_target.external and "keys_total" in admin.info("keys"):  # a bitmapist-server
+        clear_server(admin)
+        return redis_target.url
     keys = list(admin.scan_iter(match="*", count=1000))
     for start in range(0, len(keys), 1000):
         admin.delete(*keys[start : start + 1000])
     return redis_target.url
 
 
-# -- Redis Cluster and key layouts ------------------------------------------------------------
+# -- bitmapist-server ---------------------------------------------------------------------------
 
-#: Where the layout-parametrized tests run: the classic layout on the suite's Redis, the sharded
-#: layout on the same Redis, and the sharded layout on a private 3-master Redis Cluster. The
-#: sharded targets use 256-id shards so that ids up to a few thousand already span many shards.
-#: Where ``bm`` runs: Redis with the classic layout, Redis with the sharded layout, a 3-master
-#: Redis Cluster (sharded), and the embedded store (an SQLite file in the test's tmp_path).
-LAYOUT_TARGETS = ("classic", "sharded", "cluster", "embedded")
+
+@pytest.fixture(scope="session")
+def bitmapist_server() -> Iterator[BitmapistServerProcess]:
+    """A private bitmapist-server with a fresh database file, started on first use."""
+    binary = bitmapist_server_binary()
+    if binary is None:
+        where = os.environ.get("BITMAPIST_SERVER_PATH")
+        pytest.skip(
+            f"bitmapist-server not found at BITMAPIST_SERVER_PATH={where}"
+            if where
+            else "bitmapist-server not on PATH (set BITMAPIST_SERVER_PATH)"
+        )
+    server = BitmapistServerProcess(binary).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def server_admin(bitmapist_server: BitmapistServerProcess) -> Iterator[redis.Redis]:
+    """A plain connection to the suite's bitmapist-server (test-side inspection only)."""
+    client = redis.Redis(port=bitmapist_server.port, **redis_connect_kwargs())
+    yield client
+    client.close()
+
+
+def server_keys(node: redis.Redis, pattern: str = "*") -> set[bytes]:
+    """Every key of a bitmapist-server whose name matches the Redis glob *pattern*.
+
+    Its SCAN and KEYS match with Go's ``filepath.Match``, where ``*`` stops at ``/``: this walks
+    ``*``, ``*/*``, ... until it has seen as many keys as ``INFO keys`` counts, then filters
+    with Redis's matcher.
+    """
+    total = int(node.info("keys")["keys_total"])
+    found: set[bytes] = set()
+    level = "*"
+    while len(found) < total:
+        found.update(k for k in node.keys(level) if isinstance(k, bytes))
+        level += "/*"
+        if len(level) > 2048:
+            raise RuntimeError(f"bitmapist-server counts {total} keys, found {len(found)}")
+    raw = key_bytes(pattern)
+    return {key for key in found if glob_match(raw, key)}
+
+
+def clear_server(node: redis.Redis) -> None:
+    keys = list(server_keys(node))
+    for start in range(0, len(keys), 1000):
+        node.delete(*keys[start : start + 1000])
+
+
+@pytest.fixture
+def server_url(bitmapist_server: BitmapistServerProcess, server_admin: redis.Redis) -> str:
+    """URL of the suite's bitmapist-server, with an empty keyspace for this test."""
+    clear_server(server_admin)
+    return bitmapist_server.url
+
+
+# -- backends and key layouts --------------------------------------------------------------------
+
+#: Where ``bm`` runs: the classic layout on Redis and on bitmapist-server, the embedded store
+#: (an SQLite file in the test's tmp_path), the sharded layout on Redis and on
+#: bitmapist-server, and on a private 3-master Redis Cluster. The sharded targets use 256-id
+#: shards so that ids up to a few thousand already span many shards.
+LAYOUT_TARGETS = (
+    "redis",
+    "bitmapist-server",
+    "embedded",
+    "sharded-redis",
+    "sharded-bitmapist-server",
+    "cluster",
+)
+#: The targets whose storage is bitmapist-server.
+SERVER_TARGETS = ("bitmapist-server", "sharded-bitmapist-server")
 SHARDED_OPTIONS: dict[str, Any] = {"layout": "sharded", "shard_bits": 8}
 
 
@@ -245,8 +330,15 @@ class LayoutTarget:
     #: Admin connections to every server behind the target (test-side inspection only).
     nodes: tuple[redis.Redis, ...] = ()
 
+    @property
+    def on_server(self) -> bool:
+        """Whether the target's storage is bitmapist-server."""
+        return self.name in SERVER_TARGETS
+
     def physical_keys(self, pattern: str = "*") -> set[bytes]:
-        """Every physical key matching *pattern*, over all nodes."""
+        """Every physical key matching *pattern* (a Redis glob), over all nodes."""
+        if self.on_server:
+            return {key for node in self.nodes for key in server_keys(node, pattern)}
         return {key for node in self.nodes for key in node.keys(pattern) if isinstance(key, bytes)}
 
 
@@ -262,6 +354,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "layout_target" in metafunc.fixturenames:
         marker = metafunc.definition.get_closest_marker("layouts")
         names = marker.args if marker is not None else LAYOUT_TARGETS
+        unknown = set(names) - set(LAYOUT_TARGETS)
+        if unknown:
+            raise ValueError(f"unknown layouts {sorted(unknown)} (known: {LAYOUT_TARGETS})")
         metafunc.parametrize("layout_target", names, indirect=True)
 
 
@@ -295,6 +390,7 @@ def cluster_url(redis_cluster: RedisClusterProcess) -> str:
 @pytest.fixture
 def layout_target(request: pytest.FixtureRequest) -> LayoutTarget:
     name = request.param
+    options = SHARDED_OPTIONS if name.startswith("sharded") else {}
     if name == "cluster":
         url = request.getfixturevalue("cluster_url")
         nodes = request.getfixturevalue("cluster_nodes")
@@ -302,7 +398,9 @@ def layout_target(request: pytest.FixtureRequest) -> LayoutTarget:
     if name == "embedded":
         tmp_path = request.getfixturevalue("tmp_path")
         return LayoutTarget(name, f"file://{tmp_path}/events.db", {}, ())
-    options = SHARDED_OPTIONS if name == "sharded" else {}
+    if name in SERVER_TARGETS:
+        url = request.getfixturevalue("server_url")
+        return LayoutTarget(name, url, options, (request.getfixturevalue("server_admin"),))
     url = request.getfixturevalue("redis_url")
     return LayoutTarget(name, url, options, (request.getfixturevalue("admin"),))
 

@@ -152,3 +152,35 @@ def test_embedded_reads_and_replaces_exactly(tmp_path: Path) -> None:
         await storage.aclose()
 
     asyncio.run(run())
+
+
+async def _ids_and_counts(url: str) -> dict[str, list[int]]:
+    """Every non-bit-op key holding ids, with its ids and count (what bitmapist-server keeps:
+    no byte lengths, and a key without ids reads as empty)."""
+    async with Bitmapist(url) as bm:
+        out = {}
+        for key in sorted(k for k in await bm.storage.scan("*") if "bitop_" not in k):
+            ids, count = await bm.storage.evaluate([], [Query("ids", key), Query("count", key)])
+            assert isinstance(ids, array)
+            assert isinstance(count, int)
+            if count:
+                out[key] = [*ids.tolist(), count]
+        return out
+
+
+def test_embedded_to_bitmapist_server_and_back(
+    tmp_path: Path, server_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """export verifies ids on bitmapist-server (it keeps no byte lengths); migrate and
+    import-store round-trip through it."""
+    source = f"file://{tmp_path}/source.db"
+    asyncio.run(_fill(source))
+    original = asyncio.run(_ids_and_counts(source))
+    assert main(["export", "--from", source, server_url]) == 0
+    assert "exported 5 keys" in capsys.readouterr().err
+    assert asyncio.run(_ids_and_counts(server_url)) == original
+    dump = tmp_path / "events.jsonl"
+    assert main(["export", "--from", server_url, str(dump)]) == 0
+    target = f"file://{tmp_path}/target.db"
+    assert main(["import-store", "--to", target, str(dump)]) == 0
+    assert asyncio.run(_ids_and_counts(target)) == original

@@ -236,3 +236,26 @@ async def test_xss_event_name_is_only_text(side_redis: RedisProcess) -> None:
     assert bad.status == 400
     assert "&lt;img src=x onerror=alert(1)&gt;x" in bad.text
     assert len(_cells(page.text)) == 5
+
+
+@pytest.mark.parametrize("where", ["redis", "bitmapist-server"])
+async def test_dashboard_knows_names_with_slashes(
+    where: str, request: pytest.FixtureRequest
+) -> None:
+    """bitmapist-server's SCAN never lets ``*`` cross a ``/``; the dashboard still lists such
+    names and computes their tables, on both servers."""
+    url = request.getfixturevalue("redis_url" if where == "redis" else "server_url")
+    async with Bitmapist(url) as client:
+        await _fill(client, events=("page/view", "a/b/c", "web"))
+        app = CohortApp(client)
+        response = await call_asgi(app, "/")
+        assert response.status == 200
+        for name in ("page/view", "a/b/c", "web"):
+            assert f'<option value="{name}">{name}</option>' in response.text
+        response = await call_asgi(app, "/", _q(select1="page/view", select2="a/b/c"))
+        assert response.status == 200, response.text
+        assert "unknown event" not in response.text
+        table = await client.cohort(
+            "page/view", "a/b/c", num_results=5, num_of_rows=3, start_date=FIRST, as_percent=False
+        )
+        assert any(v not in ("", 0) for row in table.rows for v in row[2:])

@@ -112,3 +112,31 @@ def test_refuses_to_copy_onto_itself_and_wrong_shard_bits(
     )
     assert status == 2
     assert "shard_bits=12" in capsys.readouterr().err
+
+
+def test_redis_to_bitmapist_server_sharded_and_classic(
+    redis_url: str, server_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Redis -> bitmapist-server (sharded) -> bitmapist-server (classic): every expression,
+    ``~premium`` included, answers the same on each (its universe is defined by contents)."""
+    with Bitmapist(redis_url) as classic:
+        _fill(classic)
+        classic.mark_unique("page/view", 3)  # a name bitmapist-server's SCAN hides behind '/'
+        expected = _answers(classic)
+        names = classic.get_event_names()
+    assert "page/view" in names
+    argv = ["migrate", "--from", redis_url, "--to", server_url, "--layout", "sharded"]
+    status = main([*argv, "--shard-bits", "10"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "copied 6 event keys" in out
+    with Bitmapist(server_url, layout="sharded", shard_bits=10) as sharded:
+        assert _answers(sharded) == expected
+        assert sharded.get_event_names() == names
+    argv = ["migrate", "--from", server_url, "--to", server_url, "--layout", "classic"]
+    status = main([*argv, "--to-key-prefix", "back_"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    with Bitmapist(server_url, key_prefix="back_") as back:
+        assert _answers(back) == expected
+        assert back.get_event_names() == names

@@ -25,7 +25,8 @@ from . import cohort as _cohort
 from . import events as _events
 from . import importer as _importer
 from .embedded_storage import EmbeddedStorage
-from .guard import AsyncGuardedStorage
+from .evaluate import run_plan
+from .guard import guarded
 from .redis_storage import RedisStorage
 from .sharded_storage import open_sharded_storage
 from .storage import AsyncStorage
@@ -161,7 +162,7 @@ class Bitmapist:
             self._storage = open_storage(target, bitop_ttl, pool_options, use_numpy=use_numpy)
         self._writer = AsyncWriter(self._storage, write_options)
         self._read_only = bool(getattr(self._storage, "read_only", False))
-        self._queries = AsyncGuardedStorage(self._storage, timeout)
+        self._queries = guarded(self._storage, timeout)
         self._use_numpy = use_numpy
         self._closed = False
         self.YearEvents = _events.YearEvents._bind(self)
@@ -387,7 +388,8 @@ class Bitmapist:
                 raise ValueError(f"{expression!r} belongs to another client")
         plans = [e.plan() for e in expressions]
         queries = [Query("count", p.result) for p in plans]
-        results = await self._queries.evaluate(merge_steps(plans), queries)
+        steps = merge_steps(plans)
+        results = await run_plan(self._queries, self._options.scheme, steps, queries)
         return [int(r) for r in results]
 
     # -- cohorts ---------------------------------------------------------------------------

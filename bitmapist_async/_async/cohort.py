@@ -24,6 +24,7 @@ from .._core.cohort_local import have_bitwise_count, plan_local
 from .._core.cohort_plan import plan_table
 from .._core.periods import Period
 from .._core.plan import BitOpStep, Node, Query, make_op
+from .evaluate import run_plan
 from .events import Expression, PeriodEvents
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ async def _run(
 ) -> list[int | bytes]:
     """Evaluate in one round trip, then delete the temporary keys in a second (if any)."""
     try:
-        results = await bm._queries.evaluate(steps, queries)
+        results = await run_plan(bm._queries, bm.options.scheme, steps, queries)
     except BaseException:
         if temp_keys:
             with suppress(Exception):  # best effort: the keys also expire after bitop_ttl

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from .._core.decode import decode_segment_ids
 from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
-from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
+from .._core.plan import Leaf, Node, Op, Plan, Query, QueryKind, compile_plan, make_op
 from .._core.validate import check_name, check_uid
 from .._pairs import AsyncExpressionMixin
+from .evaluate import resolve_steps, run_plan
 from .storage import AsyncSegmentedStorage, QueryResult
 
 if TYPE_CHECKING:
@@ -73,9 +74,11 @@ class Expression(AsyncExpressionMixin):
         """The ``BITOP`` steps that materialise this expression at :attr:`redis_key`."""
         return compile_plan(self._node, self._bm.options.scheme)
 
-    async def _query(self, query: Query) -> QueryResult:
+    async def _query(self, kind: QueryKind, offset: int = 0) -> QueryResult:
         plan = self.plan()
-        (result,) = await self._bm._queries.evaluate(plan.steps, [query])
+        storage = self._bm._queries
+        query = Query(kind, plan.result, offset)
+        (result,) = await run_plan(storage, self._bm.options.scheme, plan.steps, [query])
         return result
 
     async def count(self) -> int:
@@ -85,7 +88,7 @@ class Expression(AsyncExpressionMixin):
 
             n = await bm.MonthEvents("active", 2026, 11).count()
         """
-        return int(await self._query(Query("count", self.redis_key)))
+        return int(await self._query("count"))
 
     async def contains(self, uid: int) -> bool:
         """Whether *uid* is in the bitmap.
@@ -94,17 +97,19 @@ class Expression(AsyncExpressionMixin):
         :raises ValueError: *uid* is outside ``[0, 2**32)`` (before any I/O).
         """
         offset = check_uid(uid)
-        return bool(await self._query(Query("getbit", self.redis_key, offset)))
+        return bool(await self._query("getbit", offset))
 
     async def has_events_marked(self) -> bool:
         """Whether any id is set (bitmapist's ``BITCOUNT > 0``)."""
         return await self.count() > 0
 
     async def bitmap(self) -> bytes:
-        """The raw bitmap (``GET``: most significant bit first; ``b""`` when empty)."""
-        result = await self._query(Query("get", self.redis_key))
+        """The raw bitmap (``GET``: most significant bit first), up to the byte of its largest
+        id: the same bytes on every backend (Redis may store trailing zero bytes, which are
+        left out; ``b""`` when empty)."""
+        result = await self._query("get")
         assert isinstance(result, bytes)
-        return result
+        return result.rstrip(b"\0") if result[-1:] == b"\0" else result
 
     async def ids(self) -> list[int]:
         """Every id in the bitmap, sorted.
@@ -118,10 +123,12 @@ class Expression(AsyncExpressionMixin):
 
     async def _segments(self) -> list[tuple[int, bytes]] | None:
         """The bitmap in pieces when the storage keeps it so (sharded layout), else ``None``."""
-        if not isinstance(self._bm.storage, AsyncSegmentedStorage):
+        queries = self._bm._queries
+        if not isinstance(queries, AsyncSegmentedStorage):
             return None
         plan = self.plan()
-        return await self._bm._queries.evaluate_segments(plan.steps, plan.result)
+        steps = await resolve_steps(queries, self._bm.options.scheme, plan.steps)
+        return await queries.evaluate_segments(steps, plan.result)
 
     async def id_array(self) -> array[int]:
         """Every id, sorted, as a compact ``array('I')`` (4 bytes per id, no ``int`` objects
@@ -135,7 +142,7 @@ class Expression(AsyncExpressionMixin):
         segments = await self._segments()
         if segments is not None:
             return decode_segment_ids(segments, use_numpy=self._bm.use_numpy)
-        result = await self._query(Query("ids", self.redis_key))
+        result = await self._query("ids")
         assert isinstance(result, array)
         return result
 
@@ -155,8 +162,8 @@ class Expression(AsyncExpressionMixin):
 
         Only useful to hand the key to other tools: queries evaluate on their own.
         """
-        plan = self.plan()
-        await self._bm._queries.evaluate(plan.steps, [])
+        plan = compile_plan(self._node, self._bm.options.scheme, at_key=True)
+        await run_plan(self._bm._queries, self._bm.options.scheme, plan.steps, [])
         return plan.result
 
     def __and__(self, other: Expression) -> BitOpAnd:
@@ -493,7 +500,8 @@ class BitOpXor(BitOperation):
 
 
 class BitOpNot(BitOperation):
-    """Complement of one operand within its own bytes (Redis ``BITOP NOT``).
+    """Complement of one operand within the ids up to the end of the byte that holds its
+    largest id (empty for an empty operand): the same answer on every backend.
 
     Inside an AND (``a & ~b``) it means exact set difference instead.
     """

@@ -17,7 +17,7 @@ from .._core.plan import BitOpStep, Query
 from .._deadline import AsyncDeadline
 from .storage import AsyncSegmentedStorage, AsyncStorage, QueryResult
 
-__all__ = ("AsyncGuardedStorage",)
+__all__ = ("AsyncGuardedSegmentedStorage", "AsyncGuardedStorage", "guarded")
 
 
 class AsyncGuardedStorage:
@@ -37,6 +37,12 @@ class AsyncGuardedStorage:
     def timeout(self) -> float | None:
         return self._timeout
 
+    def describe(self) -> str:
+        return self._storage.describe()
+
+    async def aclose(self) -> None:
+        """Closing is the client's, through the storage itself: nothing to do here."""
+
     def _fail(self, exc: Exception) -> NoReturn:
         target = self._storage.describe()
         if isinstance(exc, BitmapistError):
@@ -53,18 +59,6 @@ class AsyncGuardedStorage:
     ) -> list[QueryResult]:
         try:
             return await AsyncDeadline.run(self._timeout, self._storage.evaluate(steps, queries))
-        except Exception as exc:
-            self._fail(exc)
-
-    async def evaluate_segments(
-        self, steps: Sequence[BitOpStep], key: str
-    ) -> list[tuple[int, bytes]] | None:
-        """The bitmap at *key* in pieces when the storage keeps it so, else ``None``."""
-        storage = self._storage
-        if not isinstance(storage, AsyncSegmentedStorage):
-            return None
-        try:
-            return await AsyncDeadline.run(self._timeout, storage.evaluate_segments(steps, key))
         except Exception as exc:
             self._fail(exc)
 
@@ -110,3 +104,27 @@ class AsyncGuardedStorage:
             await AsyncDeadline.run(self._timeout, call)  # type: ignore[func-returns-value,unused-ignore]
         except Exception as exc:
             self._fail(exc)
+
+
+class AsyncGuardedSegmentedStorage(AsyncGuardedStorage):
+    """:class:`AsyncGuardedStorage` of a storage whose bitmaps come in pieces (the sharded
+    layout): it is an ``AsyncSegmentedStorage`` too."""
+
+    __slots__ = ()
+
+    async def evaluate_segments(
+        self, steps: Sequence[BitOpStep], key: str
+    ) -> list[tuple[int, bytes]]:
+        storage = self._storage
+        assert isinstance(storage, AsyncSegmentedStorage)
+        try:
+            return await AsyncDeadline.run(self._timeout, storage.evaluate_segments(steps, key))
+        except Exception as exc:
+            self._fail(exc)
+
+
+def guarded(storage: AsyncStorage, timeout: float | None) -> AsyncGuardedStorage:
+    """The query view of *storage* (segmented when *storage* is)."""
+    if isinstance(storage, AsyncSegmentedStorage):
+        return AsyncGuardedSegmentedStorage(storage, timeout)
+    return AsyncGuardedStorage(storage, timeout)

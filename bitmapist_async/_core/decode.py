@@ -30,6 +30,7 @@ __all__ = (
     "decode_ids_python",
     "decode_segment_ids",
     "have_numpy",
+    "largest_id",
 )
 
 _CHUNK = 8192  # bytes per pure-Python chunk (65,536 bits)
@@ -143,3 +144,18 @@ def decode_segment_ids(
             for part in _iter_python(data, offset * 8):
                 out.extend(part)
     return out
+
+
+def largest_id(data: bytes, offset: int = 0) -> int:
+    """The largest id set in the bitmap *data* whose first byte is byte *offset* (``-1`` when
+    none is set). Scans back from the end a chunk at a time: no copy of the whole bitmap."""
+    view = memoryview(data)
+    end = len(data)
+    while end > 0:
+        start = max(0, end - _NUMPY_CHUNK)
+        chunk = bytes(view[start:end]).rstrip(b"\0")
+        if chunk:
+            last = chunk[-1]
+            return (offset + start + len(chunk)) * 8 - 1 - ((last & -last).bit_length() - 1)
+        end = start
+    return -1

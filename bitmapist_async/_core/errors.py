@@ -7,6 +7,7 @@ from typing import Any
 __all__ = (
     "BitmapistError",
     "ClientClosedError",
+    "ServerCapabilityError",
     "StorageError",
     "StorageTimeoutError",
     "StorageUnavailableError",
@@ -77,6 +78,11 @@ class WriteFailedError(StorageError):
     acknowledged; some of them may nevertheless have reached storage (SETBIT is idempotent, so
     retrying the same calls is always safe).
     """
+
+
+class ServerCapabilityError(BitmapistError, ValueError):
+    """The server lacks a command this configuration needs (bitmapist-server has no ``AUTH``:
+    a URL with a password cannot work there)."""
 
 
 class ShardLayoutError(BitmapistError, ValueError):

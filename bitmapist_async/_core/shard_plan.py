@@ -92,9 +92,9 @@ def read_needs(steps: Sequence[BitOpStep], queries: Sequence[Query]) -> ReadNeed
             continue
         seen.add(key)
         step = produced.get(key)
-        if step is None:
+        if step is None or key in step.sources:  # a step that rewrites a stored key reads it
             leaves.add(key)
-        else:
+        if step is not None:
             pending.extend(step.sources)
     has_not = any(step.op == "NOT" for step in steps)
     return ReadNeeds(index=has_not or _full(steps, queries), probe=tuple(sorted(leaves)))
@@ -202,12 +202,17 @@ class ReadPlan:
         sources = [key(s, shard) for s in step.sources]
         if step.op != "NOT":
             self.commands += [("BITOP", step.op, dest, *sources), ("EXPIRE", dest, self._ttl)]
-        elif shard < top:  # complement of the full shard: pad the operand first
+        elif shard < top:  # complement of the full shard: all ones, XOR the operand
+            # All ones as NOT({w}) | {w} with w in the shard's last byte but not its last bit:
+            # bitmapist-server keeps no zero padding (a SETBIT to 0 adds no length) and its
+            # NOT overflows on id 2**32 - 1.
+            spare = self._layout.shard_ids - 2
             self.commands += [
                 ("DEL", dest),
-                ("SETBIT", dest, self._layout.shard_ids - 1, 0),
-                ("BITOP", "OR", dest, dest, sources[0]),
+                ("SETBIT", dest, spare, 1),
                 ("BITOP", "NOT", dest, dest),
+                ("SETBIT", dest, spare, 1),
+                ("BITOP", "XOR", dest, dest, sources[0]),
                 ("EXPIRE", dest, self._ttl),
             ]
         elif shard == top:

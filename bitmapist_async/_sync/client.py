@@ -27,7 +27,8 @@ from . import cohort as _cohort
 from . import events as _events
 from . import importer as _importer
 from .embedded_storage import EmbeddedStorage
-from .guard import GuardedStorage
+from .evaluate import run_plan
+from .guard import guarded
 from .redis_storage import RedisStorage
 from .sharded_storage import open_sharded_storage
 from .storage import Storage
@@ -163,7 +164,7 @@ class Bitmapist:
             self._storage = open_storage(target, bitop_ttl, pool_options, use_numpy=use_numpy)
         self._writer = Writer(self._storage, write_options)
         self._read_only = bool(getattr(self._storage, "read_only", False))
-        self._queries = GuardedStorage(self._storage, timeout)
+        self._queries = guarded(self._storage, timeout)
         self._use_numpy = use_numpy
         self._closed = False
         self.YearEvents = _events.YearEvents._bind(self)
@@ -389,7 +390,8 @@ class Bitmapist:
                 raise ValueError(f"{expression!r} belongs to another client")
         plans = [e.plan() for e in expressions]
         queries = [Query("count", p.result) for p in plans]
-        results = self._queries.evaluate(merge_steps(plans), queries)
+        steps = merge_steps(plans)
+        results = run_plan(self._queries, self._options.scheme, steps, queries)
         return [int(r) for r in results]
 
     # -- cohorts ---------------------------------------------------------------------------

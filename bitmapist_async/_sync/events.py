@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from .._core.decode import decode_segment_ids
 from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
-from .._core.plan import Leaf, Node, Op, Plan, Query, compile_plan, make_op
+from .._core.plan import Leaf, Node, Op, Plan, Query, QueryKind, compile_plan, make_op
 from .._core.validate import check_name, check_uid
 from .._pairs import ExpressionMixin
+from .evaluate import resolve_steps, run_plan
 from .storage import SegmentedStorage, QueryResult
 
 if TYPE_CHECKING:
@@ -75,9 +76,11 @@ class Expression(ExpressionMixin):
         """The ``BITOP`` steps that materialise this expression at :attr:`redis_key`."""
         return compile_plan(self._node, self._bm.options.scheme)
 
-    def _query(self, query: Query) -> QueryResult:
+    def _query(self, kind: QueryKind, offset: int = 0) -> QueryResult:
         plan = self.plan()
-        (result,) = self._bm._queries.evaluate(plan.steps, [query])
+        storage = self._bm._queries
+        query = Query(kind, plan.result, offset)
+        (result,) = run_plan(storage, self._bm.options.scheme, plan.steps, [query])
         return result
 
     def count(self) -> int:
@@ -87,7 +90,7 @@ class Expression(ExpressionMixin):
 
             n = bm.MonthEvents("active", 2026, 11).count()
         """
-        return int(self._query(Query("count", self.redis_key)))
+        return int(self._query("count"))
 
     def contains(self, uid: int) -> bool:
         """Whether *uid* is in the bitmap.
@@ -96,17 +99,19 @@ class Expression(ExpressionMixin):
         :raises ValueError: *uid* is outside ``[0, 2**32)`` (before any I/O).
         """
         offset = check_uid(uid)
-        return bool(self._query(Query("getbit", self.redis_key, offset)))
+        return bool(self._query("getbit", offset))
 
     def has_events_marked(self) -> bool:
         """Whether any id is set (bitmapist's ``BITCOUNT > 0``)."""
         return self.count() > 0
 
     def bitmap(self) -> bytes:
-        """The raw bitmap (``GET``: most significant bit first; ``b""`` when empty)."""
-        result = self._query(Query("get", self.redis_key))
+        """The raw bitmap (``GET``: most significant bit first), up to the byte of its largest
+        id: the same bytes on every backend (Redis may store trailing zero bytes, which are
+        left out; ``b""`` when empty)."""
+        result = self._query("get")
         assert isinstance(result, bytes)
-        return result
+        return result.rstrip(b"\0") if result[-1:] == b"\0" else result
 
     def ids(self) -> list[int]:
         """Every id in the bitmap, sorted.
@@ -120,10 +125,12 @@ class Expression(ExpressionMixin):
 
     def _segments(self) -> list[tuple[int, bytes]] | None:
         """The bitmap in pieces when the storage keeps it so (sharded layout), else ``None``."""
-        if not isinstance(self._bm.storage, SegmentedStorage):
+        queries = self._bm._queries
+        if not isinstance(queries, SegmentedStorage):
             return None
         plan = self.plan()
-        return self._bm._queries.evaluate_segments(plan.steps, plan.result)
+        steps = resolve_steps(queries, self._bm.options.scheme, plan.steps)
+        return queries.evaluate_segments(steps, plan.result)
 
     def id_array(self) -> array[int]:
         """Every id, sorted, as a compact ``array('I')`` (4 bytes per id, no ``int`` objects
@@ -137,7 +144,7 @@ class Expression(ExpressionMixin):
         segments = self._segments()
         if segments is not None:
             return decode_segment_ids(segments, use_numpy=self._bm.use_numpy)
-        result = self._query(Query("ids", self.redis_key))
+        result = self._query("ids")
         assert isinstance(result, array)
         return result
 
@@ -157,8 +164,8 @@ class Expression(ExpressionMixin):
 
         Only useful to hand the key to other tools: queries evaluate on their own.
         """
-        plan = self.plan()
-        self._bm._queries.evaluate(plan.steps, [])
+        plan = compile_plan(self._node, self._bm.options.scheme, at_key=True)
+        run_plan(self._bm._queries, self._bm.options.scheme, plan.steps, [])
         return plan.result
 
     def __and__(self, other: Expression) -> BitOpAnd:
@@ -495,7 +502,8 @@ class BitOpXor(BitOperation):
 
 
 class BitOpNot(BitOperation):
-    """Complement of one operand within its own bytes (Redis ``BITOP NOT``).
+    """Complement of one operand within the ids up to the end of the byte that holds its
+    largest id (empty for an empty operand): the same answer on every backend.
 
     Inside an AND (``a & ~b``) it means exact set difference instead.
     """

@@ -19,7 +19,7 @@ from .._core.plan import BitOpStep, Query
 from .._deadline import Deadline
 from .storage import SegmentedStorage, Storage, QueryResult
 
-__all__ = ("GuardedStorage",)
+__all__ = ("GuardedSegmentedStorage", "GuardedStorage", "guarded")
 
 
 class GuardedStorage:
@@ -39,6 +39,12 @@ class GuardedStorage:
     def timeout(self) -> float | None:
         return self._timeout
 
+    def describe(self) -> str:
+        return self._storage.describe()
+
+    def close(self) -> None:
+        """Closing is the client's, through the storage itself: nothing to do here."""
+
     def _fail(self, exc: Exception) -> NoReturn:
         target = self._storage.describe()
         if isinstance(exc, BitmapistError):
@@ -55,18 +61,6 @@ class GuardedStorage:
     ) -> list[QueryResult]:
         try:
             return Deadline.run(self._timeout, self._storage.evaluate(steps, queries))
-        except Exception as exc:
-            self._fail(exc)
-
-    def evaluate_segments(
-        self, steps: Sequence[BitOpStep], key: str
-    ) -> list[tuple[int, bytes]] | None:
-        """The bitmap at *key* in pieces when the storage keeps it so, else ``None``."""
-        storage = self._storage
-        if not isinstance(storage, SegmentedStorage):
-            return None
-        try:
-            return Deadline.run(self._timeout, storage.evaluate_segments(steps, key))
         except Exception as exc:
             self._fail(exc)
 
@@ -112,3 +106,27 @@ class GuardedStorage:
             Deadline.run(self._timeout, call)  # type: ignore[func-returns-value,unused-ignore]
         except Exception as exc:
             self._fail(exc)
+
+
+class GuardedSegmentedStorage(GuardedStorage):
+    """:class:`GuardedStorage` of a storage whose bitmaps come in pieces (the sharded
+    layout): it is an ``SegmentedStorage`` too."""
+
+    __slots__ = ()
+
+    def evaluate_segments(
+        self, steps: Sequence[BitOpStep], key: str
+    ) -> list[tuple[int, bytes]]:
+        storage = self._storage
+        assert isinstance(storage, SegmentedStorage)
+        try:
+            return Deadline.run(self._timeout, storage.evaluate_segments(steps, key))
+        except Exception as exc:
+            self._fail(exc)
+
+
+def guarded(storage: Storage, timeout: float | None) -> GuardedStorage:
+    """The query view of *storage* (segmented when *storage* is)."""
+    if isinstance(storage, SegmentedStorage):
+        return GuardedSegmentedStorage(storage, timeout)
+    return GuardedStorage(storage, timeout)

@@ -3,7 +3,8 @@
 """Storage on a Redis server (or any server speaking bitmapist-server's subset of Redis).
 
 Only these commands are sent: SETBIT, GETBIT, BITCOUNT (key only), BITOP, EXISTS (one key), DEL,
-GET, SCAN (``cursor MATCH pattern COUNT n``), EXPIRE, PING. Connections speak RESP2 and skip
+GET, SET, SCAN (``cursor MATCH pattern COUNT n``; see ``keyscan.py`` for bitmapist-server), INFO
+keys, EXPIRE, PING. Connections speak RESP2 and skip
 ``CLIENT SETINFO``, which bitmapist-server does not know.
 
 Writes and evaluations take a fast path: redis-py's pipeline object costs several microseconds
@@ -32,12 +33,13 @@ from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
 from .._pairs import IntReplies, KeptConnections, PackedSender
+from .keyscan import KeyScanner
+from .server_errors import no_auth_aware
 from .storage import QueryResult
 
 __all__ = ("RedisStorage", "redis_connect_kwargs")
 
 _DELETE_BATCH = 1000
-_SCAN_COUNT = 1000
 _HEADER_CACHE_SIZE = 4096
 #: :func:`_offset_part` as a format, by the number of characters of the offset (ids: up to 10).
 _OFFSET_PARTS = tuple(b"$%d\r\n%%d\r\n$1\r\n" % digits for digits in range(11))
@@ -94,6 +96,8 @@ class RedisStorage:
             self._client: redis_api.Redis = redis_api.Redis.from_url(url, **options)
             self._owns_client = True
             self._description = redact_url(url)
+            pool = self._client.connection_pool
+            pool.connection_class = no_auth_aware(pool.connection_class, self._description)
         elif isinstance(target, redis_api.Redis):
             if pool_options:
                 raise TypeError(
@@ -123,6 +127,7 @@ class RedisStorage:
             or getattr(self._client, "_single_connection_client", False)
         )
         self._use_numpy = use_numpy
+        self._scanner = KeyScanner()
 
     @property
     def client(self) -> redis_api.Redis:
@@ -471,10 +476,12 @@ class RedisStorage:
         return results
 
     def scan(self, pattern: str) -> list[str]:
-        found: set[str] = set()
-        for key in self._client.scan_iter(match=pattern, count=_SCAN_COUNT):
-            found.add(key.decode("utf-8", "surrogateescape") if isinstance(key, bytes) else key)
-        return list(found)
+        found = self._scanner.scan(self._client, pattern)
+        return [key.decode("utf-8", "surrogateescape") for key in found]
+
+    def is_bitmapist_server(self) -> bool:
+        """Whether the server is bitmapist-server (one ``INFO keys`` on first use)."""
+        return self._scanner.is_bitmapist_server(self._client)
 
     def delete(self, keys: Sequence[str]) -> None:
         if not keys:

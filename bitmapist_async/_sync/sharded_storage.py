@@ -13,7 +13,8 @@ node, concurrently (``asyncio.gather`` in the async client; the sync client writ
 pipeline before reading any reply), retrying single commands on ``MOVED``/``ASK``.
 
 Only bitmapist-server's commands are sent: SETBIT, GETBIT, BITCOUNT key, BITOP, EXISTS key,
-DEL, GET, SET key value, SCAN cursor MATCH pattern COUNT n, EXPIRE, PING.
+DEL, GET, SET key value, SCAN cursor MATCH pattern COUNT n, INFO keys, EXPIRE, PING; on
+bitmapist-server ``scan`` walks the key space by slash depth (``keyscan.py``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from .._core.shard_plan import (
 )
 from .._core.shards import ShardLayout
 from .._core.url import cluster_node_url, redact_url
+from .keyscan import KeyScanner
 from .redis_storage import RedisStorage, redis_connect_kwargs
 from .storage import Storage, QueryResult
 
@@ -74,6 +76,7 @@ class ShardedStorage:
         self._inner: RedisStorage | None = None
         self._owns_client = False
         self._layout_checked = False
+        self._scanner = KeyScanner()
         self._client: redis_api.Redis | RedisCluster | None = None
         self._cluster_url: tuple[str, dict[str, Any]] | None = None
         node_url = cluster_node_url(target) if isinstance(target, str) else None
@@ -269,7 +272,12 @@ class ShardedStorage:
         physical = self._layout.scan_pattern(pattern)
         wanted = key_bytes(pattern)
         found: set[str] = set()
-        for raw in self._connection().scan_iter(match=physical, count=_SCAN_COUNT):
+        connection = self._connection()
+        if isinstance(connection, RedisCluster):
+            raws = [raw for raw in connection.scan_iter(match=physical, count=_SCAN_COUNT)]
+        else:
+            raws = list(self._scanner.scan(connection, physical))
+        for raw in raws:
             key = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
             parsed = self._layout.parse(key)
             if parsed is not None and glob_match(wanted, key_bytes(parsed[1])):

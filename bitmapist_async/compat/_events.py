@@ -90,7 +90,7 @@ def _unstore(objects: list[_Bitmap]) -> None:
     by_system: dict[System, set[str]] = {}
     for obj in objects:
         obj._pending = True
-        steps = compile_plan(obj._node, _SCHEME).steps
+        steps = compile_plan(obj._node, _SCHEME, at_key=True).steps
         by_system.setdefault(obj.system, set()).update(step.dest for step in steps)
     for system, keys in by_system.items():
         runtime_bitop_keys().get(system, set()).difference_update(keys)
@@ -104,7 +104,7 @@ def _unstore(objects: list[_Bitmap]) -> None:
 def materialize(node: Node, system: System) -> None:
     """Store *node*'s value at its key now (on a pipeline: queue the ``BITOP``s) and record
     every key written in this thread's runtime registry."""
-    plan = compile_plan(node, _SCHEME)
+    plan = compile_plan(node, _SCHEME, at_key=True)
     client = get_redis(system)
     if isinstance(client, Pipeline):
         for step in plan.steps:

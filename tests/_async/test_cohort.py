@@ -251,7 +251,7 @@ def synced_mark(command_log: CommandLog, admin: redis.Redis, tag: str) -> int:
     return command_log.mark()
 
 
-@pytest.mark.layouts("classic", "sharded")  # MONITOR watches the single server only
+@pytest.mark.layouts("redis", "sharded-redis")  # MONITOR watches the single server only
 async def test_temporary_keys_are_unique_expiring_and_deleted(
     bm: Bitmapist, admin: redis.Redis, command_log: CommandLog
 ) -> None:

@@ -35,7 +35,7 @@ def test_model_on_the_embedded_store(url: str) -> None:
     class EmbeddedMachine(BitmapistMachine):
         pass
 
-    EmbeddedMachine.target = LayoutTarget("classic", url, {})
+    EmbeddedMachine.target = LayoutTarget("redis", url, {})
     run_state_machine_as_test(
         EmbeddedMachine,
         settings=settings(
@@ -167,7 +167,7 @@ async def test_stored_results_expire_like_redis_keys(tmp_path: Path) -> None:
     path = tmp_path / "events.db"
     async with Bitmapist(f"file://{path}", bitop_ttl=30) as bm:
         await bm.mark_unique("a", 1)
-        key = await (~bm.UniqueEvents("a")).store()
+        key = await (bm.UniqueEvents("a") | bm.UniqueEvents("b")).store()
         with sqlite3.connect(path) as conn:
             (expires,) = conn.execute(
                 "SELECT expires FROM bitmapist_keys WHERE name = ?", (key.encode(),)

@@ -396,7 +396,7 @@ async def test_progress_callback(redis_url: str, tmp_path: Path) -> None:
     assert all(s.bytes_total == path.stat().st_size for s in seen)
 
 
-@pytest.mark.layouts("classic")  # MONITOR watches the single Redis
+@pytest.mark.layouts("redis")  # MONITOR watches the single Redis
 async def test_bad_arguments_fail_before_io(
     bm: Bitmapist, command_log: CommandLog, tmp_path: Path
 ) -> None:

@@ -9,7 +9,7 @@ import redis
 
 from bitmapist_async import Bitmapist, BitOpAnd, BitOpOr
 
-pytestmark = pytest.mark.layouts("classic")  # inspects classic key names
+pytestmark = pytest.mark.layouts("redis")  # inspects classic key names
 
 
 async def test_readme_walkthrough(bm: Bitmapist, admin: redis.Redis) -> None:

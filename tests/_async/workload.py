@@ -22,8 +22,17 @@ async def exercise_public_api(bm: Bitmapist) -> None:
     prefix = bm.options.scheme.bitop_prefix
     await bm.storage.merge_bitmaps([(key, b"\x80" * 70)], temp_prefix=prefix)
     await bm.storage.merge_bitmaps([(key, b"\x01" * 90)], temp_prefix=prefix, unmark=True)
+    await bm.mark_unique("page/view?[*]\\\u00e9", 5)
     month, unique = bm.MonthEvents("a", 2026, 11), bm.UniqueEvents("u")
-    for expr in (month, bm.YearEvents("a", 2026), month & ~unique, ~unique, month ^ unique):
+    single = (bm.BitOpAnd(month), bm.BitOpOr(unique), bm.BitOpXor(~unique))
+    for expr in (
+        month,
+        bm.YearEvents("a", 2026),
+        month & ~unique,
+        ~unique,
+        month ^ unique,
+        *single,
+    ):
         await expr.count()
         await expr.contains(1)
         await expr.ids()
@@ -33,6 +42,7 @@ async def exercise_public_api(bm: Bitmapist) -> None:
         await expr.delete()
     await bm.counts([month, month | unique])
     await bm.get_event_names()
+    await bm.get_event_names("page/")
     await bm.delete_temporary_bitop_keys()
     await bm.delete_all_events()
     await bm.UniqueEvents("end-marker").contains(7)

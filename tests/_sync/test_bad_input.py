@@ -14,7 +14,7 @@ from bitmapist_async.sync import Bitmapist
 from ..conftest import CommandLog
 
 # Validation happens before any I/O, whatever the layout.
-pytestmark = pytest.mark.layouts("classic")
+pytestmark = pytest.mark.layouts("redis")
 
 
 @pytest.mark.parametrize(

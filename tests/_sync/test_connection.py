@@ -14,7 +14,12 @@ import pytest
 import redis
 import redis as redis_api
 
-from bitmapist_async.sync import Bitmapist, StorageUnavailableError
+from bitmapist_async.sync import (
+    Bitmapist,
+    ServerCapabilityError,
+    StorageUnavailableError,
+    WriteFailedError,
+)
 
 from ..causes import caused_by
 from ..conftest import RedisTarget
@@ -27,6 +32,21 @@ def test_client_instance_stays_open(redis_url: str) -> None:
         bm.mark_unique("x", 1)
     assert client.getbit("trackist_x_u", 1) == 1
     client.close()
+
+
+@pytest.mark.parametrize("userinfo", [":hunter2@", "analytics:hunter2@"])
+@pytest.mark.parametrize("layout", ["classic", "sharded"])
+def test_a_password_on_bitmapist_server(server_url: str, userinfo: str, layout: str) -> None:
+    """bitmapist-server has no AUTH: a password gets an error that says so, at once."""
+    url = server_url.replace("redis://", f"redis://{userinfo}")
+    with Bitmapist(url, layout=layout) as bm:  # type: ignore[arg-type]
+        with pytest.raises(ServerCapabilityError, match="has no AUTH") as info:
+            bm.UniqueEvents("x").count()
+        assert "hunter2" not in str(info.value)
+        assert "***" in str(info.value)
+        with pytest.raises(WriteFailedError) as failed:
+            bm.mark_unique("x", 1)
+        assert isinstance(failed.value.__cause__, ServerCapabilityError)
 
 
 def test_decode_responses_client_is_rejected(redis_url: str) -> None:
@@ -70,6 +90,23 @@ def test_password_never_shown(
         assert "s3cret-pw" not in caplog.text
     finally:
         admin.execute_command("ACL", "DELUSER", "alice")  # type: ignore[no-untyped-call]
+
+
+def test_acl_user_without_info_lists_events(
+    redis_target: RedisTarget, admin: redis.Redis, redis_url: str
+) -> None:
+    """Listing asks ``INFO keys`` whether the server is bitmapist-server; a Redis user who may
+    not run INFO is simply on Redis."""
+    process = redis_target.require_private()
+    admin.execute_command("ACL", "SETUSER", "bob", "on", ">pw-b", "~*", "+@all", "-info")  # type: ignore[no-untyped-call]
+    try:
+        with Bitmapist(f"redis://bob:pw-b@127.0.0.1:{process.port}/0") as bm:
+            bm.mark_unique("acl/x", 5)
+            assert bm.get_event_names() == ["acl/x"]
+            bm.delete_all_events()
+            assert bm.get_event_names() == []
+    finally:
+        admin.execute_command("ACL", "DELUSER", "bob")  # type: ignore[no-untyped-call]
 
 
 def _make_certs(directory: Path) -> None:

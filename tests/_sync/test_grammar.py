@@ -12,9 +12,10 @@ from ..conftest import CommandLog
 from ..grammar import violation
 from .workload import exercise_public_api
 
-pytestmark = pytest.mark.layouts("classic")  # the sharded twin is in test_sharded.py
 
-
+@pytest.mark.layouts(
+    "redis"
+)  # MONITOR watches the suite's Redis; the sharded twin: test_sharded.py
 def test_public_api_stays_in_grammar(bm: Bitmapist, command_log: CommandLog) -> None:
     start = command_log.mark()
     exercise_public_api(bm)
@@ -32,3 +33,11 @@ def test_public_api_stays_in_grammar(bm: Bitmapist, command_log: CommandLog) -> 
         "PING",
     } <= names
     assert [v for c in sent if (v := violation(c))] == []
+
+
+@pytest.mark.layouts("bitmapist-server", "sharded-bitmapist-server")
+def test_public_api_runs_on_bitmapist_server(bm: Bitmapist) -> None:
+    """The server refuses anything outside its grammar with an error reply, which a call
+    would raise."""
+    exercise_public_api(bm)
+    assert bm.get_event_names() == []

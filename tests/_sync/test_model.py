@@ -1,11 +1,11 @@
 # This file is generated from tests/_async/test_model.py by scripts/unasync.py: do not edit it.
 # Edit the source, then run `python scripts/unasync.py`.
 """Hypothesis state machine: random marks, unmarks, deletes and bit-op queries must agree
-exactly with a model made of Python sets.
+exactly with a model made of Python sets, on every backend.
 
-The model also tracks each key's byte length (SETBIT extends a string even when it clears a
-bit, and BITOP results are as long as their longest operand), because a standalone NOT is the
-complement within those bytes.
+A standalone NOT is the complement within the ids up to the end of the byte holding the
+operand's largest id (empty for an empty operand): contents only, whatever the stored lengths
+(an unmark of the largest id leaves a Redis string longer than that).
 """
 
 from __future__ import annotations
@@ -38,7 +38,11 @@ UIDS = st.one_of(st.integers(0, 40), st.integers(0, 3000))
 @dataclass
 class Value:
     ids: frozenset[int]
-    nbytes: int
+
+
+def universe(ids: frozenset[int]) -> frozenset[int]:
+    """The universe of ``~x`` for an *x* holding *ids*."""
+    return frozenset(range(max(ids) // 8 * 8 + 8)) if ids else frozenset()
 
 
 @dataclass(frozen=True)
@@ -68,21 +72,20 @@ TREES = st.recursive(LEAF, _extend, max_leaves=6)
 
 
 class BitmapModel:
-    """The expected contents of every key, as sets plus byte lengths."""
+    """The expected contents of every key, as sets."""
 
     def __init__(self) -> None:
         self.keys: dict[str, Value] = {}
 
     def setbit(self, key: str, uid: int, value: int) -> None:
-        old = self.keys.get(key, Value(frozenset(), 0))
-        ids = old.ids | {uid} if value else old.ids - {uid}
-        self.keys[key] = Value(ids, max(old.nbytes, uid // 8 + 1))
+        old = self.keys.get(key, Value(frozenset()))
+        self.keys[key] = Value(old.ids | {uid} if value else old.ids - {uid})
 
     def delete(self, key: str) -> None:
         self.keys.pop(key, None)
 
     def get(self, key: str) -> Value:
-        return self.keys.get(key, Value(frozenset(), 0))
+        return self.keys.get(key, Value(frozenset()))
 
 
 def leaf_key(kind: str, name: str, day: int) -> str:
@@ -100,26 +103,24 @@ def evaluate(model: BitmapModel, tree: Tree) -> Value:
     if op == "leaf":
         return model.get(leaf_key(*rest))
     kids = [evaluate(model, t) for t in rest]
-    nbytes = max(k.nbytes for k in kids)
     if op == "not":
-        universe = frozenset(range(kids[0].nbytes * 8))
-        return Value(universe - kids[0].ids, nbytes)
+        return Value(universe(kids[0].ids) - kids[0].ids)
     if op == "and":
         negated = [t for t in rest if t.spec[0] == "not"]
         if negated:
             positive = [evaluate(model, t) for t in rest if t.spec[0] != "not"]
             removed = frozenset().union(*(evaluate(model, t.spec[1]).ids for t in negated))
-            if not positive:
-                return Value(frozenset(range(nbytes * 8)) - removed, nbytes)
+            if not positive:  # De Morgan: ~(a | b)
+                return Value(universe(removed) - removed)
             base = frozenset.intersection(*(p.ids for p in positive))
-            return Value(base - removed, nbytes)
-        return Value(frozenset.intersection(*(k.ids for k in kids)), nbytes)
+            return Value(base - removed)
+        return Value(frozenset.intersection(*(k.ids for k in kids)))
     if op == "or":
-        return Value(frozenset().union(*(k.ids for k in kids)), nbytes)
+        return Value(frozenset().union(*(k.ids for k in kids)))
     result: frozenset[int] = frozenset()
     for k in kids:
         result = result ^ k.ids
-    return Value(result, nbytes)
+    return Value(result)
 
 
 def build(bm: Bitmapist, tree: Tree) -> Expression:
@@ -147,7 +148,7 @@ def _open(target: LayoutTarget) -> Bitmapist:
 
 
 class BitmapistMachine(RuleBasedStateMachine):
-    target = LayoutTarget("classic", "", {})
+    target = LayoutTarget("redis", "", {})
 
     def __init__(self) -> None:
         super().__init__()

@@ -11,7 +11,7 @@ import redis
 
 from bitmapist_async.sync import Bitmapist, BitOpAnd, BitOpOr
 
-pytestmark = pytest.mark.layouts("classic")  # inspects classic key names
+pytestmark = pytest.mark.layouts("redis")  # inspects classic key names
 
 
 def test_readme_walkthrough(bm: Bitmapist, admin: redis.Redis) -> None:

@@ -24,8 +24,17 @@ def exercise_public_api(bm: Bitmapist) -> None:
     prefix = bm.options.scheme.bitop_prefix
     bm.storage.merge_bitmaps([(key, b"\x80" * 70)], temp_prefix=prefix)
     bm.storage.merge_bitmaps([(key, b"\x01" * 90)], temp_prefix=prefix, unmark=True)
+    bm.mark_unique("page/view?[*]\\\u00e9", 5)
     month, unique = bm.MonthEvents("a", 2026, 11), bm.UniqueEvents("u")
-    for expr in (month, bm.YearEvents("a", 2026), month & ~unique, ~unique, month ^ unique):
+    single = (bm.BitOpAnd(month), bm.BitOpOr(unique), bm.BitOpXor(~unique))
+    for expr in (
+        month,
+        bm.YearEvents("a", 2026),
+        month & ~unique,
+        ~unique,
+        month ^ unique,
+        *single,
+    ):
         expr.count()
         expr.contains(1)
         expr.ids()
@@ -35,6 +44,7 @@ def exercise_public_api(bm: Bitmapist) -> None:
         expr.delete()
     bm.counts([month, month | unique])
     bm.get_event_names()
+    bm.get_event_names("page/")
     bm.delete_temporary_bitop_keys()
     bm.delete_all_events()
     bm.UniqueEvents("end-marker").contains(7)

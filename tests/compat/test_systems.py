@@ -305,6 +305,7 @@ def test_compat_sends_only_bitmapist_server_commands(
     assert {c[0] for c in sent} == {"SETBIT", "BITOP", "EXPIRE", "BITCOUNT", "GETBIT", "GET"} | {
         "DEL",
         "SCAN",
+        "INFO",  # INFO keys: is it bitmapist-server (whose SCAN needs a walk)?
     }
     assert [v for c in sent if (v := violation(c))] == []
 
@@ -338,3 +339,26 @@ def test_setup_redis_takes_a_port_in_digits_and_a_socket_without_port() -> None:
     finally:
         bitmapist.SYSTEMS.pop("digits", None)
         bitmapist.SYSTEMS.pop("socket", None)
+
+
+@pytest.mark.parametrize("where", ["redis", "bitmapist-server"])
+def test_one_operand_bit_operations(where: str, request: pytest.FixtureRequest) -> None:
+    """bitmapist-server refuses a one-source BITOP: compat's ``BitOpAnd(x)`` (built, and so
+    stored, at once) copies with ``BITOP OR key x x`` and answers like ``x``, on both servers."""
+    url = request.getfixturevalue("redis_url" if where == "redis" else "server_url")
+    parsed = redis.Redis.from_url(url).connection_pool.connection_kwargs
+    setup_redis("one-operand", parsed["host"], parsed["port"])
+    try:
+        mark_unique("o", 3, system="one-operand")
+        mark_unique("o", 11, system="one-operand")
+        event = UniqueEvents("o", system="one-operand")
+        for op in (BitOpAnd, bitmapist.BitOpOr, bitmapist.BitOpXor):
+            result = op(event)
+            assert result.get_count() == 2
+            assert 11 in result
+            assert result.redis_key.startswith(f"trackist_bitop_{op.__name__[5:].upper()}_")
+            result.delete()
+            assert event.get_count() == 2
+        assert BitOpAnd(BitOpNot(event)).get_count() == 14
+    finally:
+        bitmapist.SYSTEMS.pop("one-operand", None)
