@@ -163,13 +163,9 @@ def test_covers_use_whole_months_and_iso_weeks_only() -> None:
     assert periods[-2:] == [MonthPeriod(2026, 11), MonthPeriod(2026, 12)]
     assert all(isinstance(p, DayPeriod) for p in periods[:-2])
     # Mon 2026-11-30 .. Sun 2026-12-06 is a whole ISO week; December is not whole.
-    assert cover_days(date(2026, 11, 30), date(2026, 12, 6), covers=True) == [
-        WeekPeriod(2026, 49)
-    ]
+    assert cover_days(date(2026, 11, 30), date(2026, 12, 6), covers=True) == [WeekPeriod(2026, 49)]
     # 2026-12-28 .. 2027-01-03 is ISO week 53 of 2026.
-    assert cover_days(date(2026, 12, 28), date(2027, 1, 3), covers=True) == [
-        WeekPeriod(2026, 53)
-    ]
+    assert cover_days(date(2026, 12, 28), date(2027, 1, 3), covers=True) == [WeekPeriod(2026, 53)]
     assert len(cover_days(date(2026, 11, 30), date(2026, 12, 5), covers=True)) == 6
 
 
