@@ -4,6 +4,7 @@ and parameter checks."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 
@@ -99,7 +100,7 @@ def test_periods_run_from_the_start_to_the_end(
     inner = periods[before : len(periods) - after]
     assert inner[0].start() <= start <= inner[0].end()
     assert inner[-1].start() <= end <= inner[-1].end()
-    for a, b in zip(periods, periods[1:], strict=False):
+    for a, b in itertools.pairwise(periods):
         assert a.next_start() == b.start()
     # The model: every distinct period name met walking from start to end hour by hour.
     names: list[object] = []
@@ -124,7 +125,7 @@ def test_a_range_beyond_max_periods_is_refused_counting_the_window() -> None:
     start = datetime(2000, 1, 1)
     end = start + timedelta(days=MAX_PERIODS - 1)
     assert len(enumerate_periods("days", start, end)) == MAX_PERIODS
-    with pytest.raises(ValueError, match="10,001 days.*MAX_PERIODS=10,000"):
+    with pytest.raises(ValueError, match=r"10,001 days.*MAX_PERIODS=10,000"):
         enumerate_periods("days", start, end, before=1)
     with pytest.raises(ValueError, match="MAX_PERIODS"):
         enumerate_periods("hours", start, start + timedelta(hours=MAX_PERIODS))
