@@ -155,16 +155,37 @@ def enumerate_periods(
     return _run(first, total)
 
 
+def _valid_day(d: date) -> DayPeriod:
+    """The period of *d*, built without the constructor's checks: a ``date`` is a valid day
+    (the checks cost more than everything else a 90-day trend does here)."""
+    period = object.__new__(DayPeriod)
+    _set(period, "year", d.year)
+    _set(period, "month", d.month)
+    _set(period, "day", d.day)
+    return period
+
+
+def _valid_hour(t: datetime) -> HourPeriod:
+    period = object.__new__(HourPeriod)
+    _set(period, "year", t.year)
+    _set(period, "month", t.month)
+    _set(period, "day", t.day)
+    _set(period, "hour", t.hour)
+    return period
+
+
+_set = object.__setattr__
+
+
 def _run(first: Period, count: int) -> list[Period]:
-    """*count* consecutive periods from *first*."""
+    """*count* consecutive periods from *first* (each step of a valid period is one, or the
+    caller has checked that the last one exists)."""
     if isinstance(first, DayPeriod):
-        day0 = date(first.year, first.month, first.day)
-        days = [day0 + timedelta(days=i) for i in range(count)]
-        return [DayPeriod(d.year, d.month, d.day) for d in days]
+        ordinal = date(first.year, first.month, first.day).toordinal()
+        return [_valid_day(date.fromordinal(ordinal + i)) for i in range(count)]
     if isinstance(first, HourPeriod):
         hour0 = first.start()
-        hours = [hour0 + timedelta(hours=i) for i in range(count)]
-        return [HourPeriod(h.year, h.month, h.day, h.hour) for h in hours]
+        return [_valid_hour(hour0 + timedelta(hours=i)) for i in range(count)]
     out = [first]
     for _ in range(count - 1):
         out.append(out[-1].delta(1))

@@ -33,7 +33,7 @@ from .._core.analytics_plan import (
 )
 from .._core.cohort_local import have_bitwise_count
 from .._core.errors import StorageTimeoutError, StorageUnavailableError
-from .._core.periods import Period
+from .._core.periods import Period, YearPeriod
 from .._core.plan import BitOpStep, Node, Query
 from .._core.ranges import Unit, check_unit, enumerate_periods, local_instant, period_args
 from .._core.validate import check_name
@@ -78,6 +78,14 @@ class _Selection:
             "years": bm.YearEvents,
         }[unit]
 
+    def keys(self, periods: Sequence[Period]) -> list[str] | None:
+        """The stored keys of an event name's periods (``None`` for years, which are unions
+        of months, and for callables): the fast path of a plain trend."""
+        if self._name is None or any(isinstance(p, YearPeriod) for p in periods[:1]):
+            return None
+        head = self._bm.options.scheme.event_key(self._name, "")
+        return [head + p.suffix for p in periods]  # type: ignore[attr-defined]
+
     def node(self, period: Period) -> Node:
         if self._name is not None:
             return PeriodEvents._make_node(self._bm, self._name, period)
@@ -101,8 +109,10 @@ def _periods(
     return checked, enumerate_periods(checked, first, last, before=before, after=after)
 
 
-def _label(bm: Bitmapist, period: Period) -> datetime:
-    return bm.options.aware(period.start())
+def _labels(bm: Bitmapist, periods: Sequence[Period]) -> list[datetime]:
+    """Each period's first instant, aware, in the client's zone."""
+    tz = bm.options.tz
+    return [p.start().replace(tzinfo=tz) for p in periods]
 
 
 def _numpy_choice(bm: Bitmapist) -> bool | None:
@@ -170,8 +180,12 @@ def trend(
     """
     checked, periods = _periods(bm, unit, start, end)
     select = _Selection(bm, checked, event, "event")
-    counts = _counts(bm, [select.node(p) for p in periods], 1, "storage")
-    return [(_label(bm, p), c) for p, c in zip(periods, counts, strict=True)]
+    keys = select.keys(periods)
+    if keys is None:
+        counts = _counts(bm, [select.node(p) for p in periods], 1, "storage")
+    else:
+        counts = _ints(bm._queries.evaluate((), [Query("count", k) for k in keys]))
+    return list(zip(_labels(bm, periods), counts, strict=True))
 
 
 def rolling(
@@ -190,8 +204,7 @@ def rolling(
     checked, periods = _periods(bm, unit, start, end, before=width - 1)
     select = _Selection(bm, checked, event, "event")
     counts = _counts(bm, [select.node(p) for p in periods], width, mode)
-    shown = periods[width - 1 :]
-    return [(_label(bm, p), c) for p, c in zip(shown, counts, strict=True)]
+    return list(zip(_labels(bm, periods[width - 1 :]), counts, strict=True))
 
 
 def funnel(
@@ -229,5 +242,5 @@ def funnel(
         per_cohort = [flat[p * k : (p + 1) * k] for p in range(len(cohorts))]
     return Funnel(
         tuple(step_label(s) for s in specs),
-        [(_label(bm, p), counts) for p, counts in zip(cohorts, per_cohort, strict=True)],
+        list(zip(_labels(bm, cohorts), per_cohort, strict=True)),
     )
