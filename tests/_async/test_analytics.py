@@ -11,19 +11,23 @@ from typing import Any
 
 import hypothesis.strategies as st
 import pytest
+import redis
 from hypothesis import HealthCheck, Phase, given, settings
 
 from bitmapist_async import (
     Bitmapist,
     Expression,
     RangeEvents,
+    StorageError,
     StorageTimeoutError,
+    StorageUnavailableError,
 )
 from bitmapist_async._core.analytics_plan import MAX_FUNNEL_STEPS
 from bitmapist_async._core.ranges import MAX_PERIODS
 
 from ..conftest import LayoutTarget
 from ..portal import AsyncPortal
+from ..servers import free_port
 from ..silent import SilentServer
 
 DAY0 = date(2025, 12, 20)  # 35 days from here cross a month, the new year and ISO week 1
@@ -523,3 +527,39 @@ async def test_a_server_that_never_answers_times_out_once(
             elapsed = time.monotonic() - began
     assert isinstance(info.value, TimeoutError)
     assert DEADLINE * 0.9 < elapsed < DEADLINE * 1.9
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_an_unreachable_server_is_storage_unavailable(query: str) -> None:
+    async with Bitmapist(f"redis://127.0.0.1:{free_port()}/0", timeout=DEADLINE) as bm:
+        began = time.monotonic()
+        with pytest.raises(StorageUnavailableError) as info:
+            await QUERIES[query](bm)
+        elapsed = time.monotonic() - began
+    assert isinstance(info.value, ConnectionError)
+    assert elapsed < DEADLINE
+
+
+def _e_or_f(cls: Callable[..., Expression], *args: int) -> Expression:
+    return cls("e", *args) | cls("f", *args)
+
+
+@pytest.mark.parametrize("compute", ["storage", "local"])
+async def test_a_refused_step_deletes_the_temporary_keys(
+    redis_url: str, admin: redis.Redis, compute: Any
+) -> None:
+    """A key of another type makes BITOP fail inside the pipeline: the call raises the
+    library's StorageError and still deletes every temporary key it had created."""
+    async with Bitmapist(redis_url) as bm:
+        for d in range(1, 10):
+            await bm.mark_event("e", d, datetime(2026, 1, d, 12, tzinfo=UTC))
+        wrong = bm.DayEvents("e", 2026, 1, 5).redis_key
+        admin.delete(wrong)
+        admin.hset(wrong, "not", "a bitmap")
+        with pytest.raises(StorageError, match="WRONGTYPE"):
+            await bm.rolling(
+                _e_or_f, 3, "days", date(2026, 1, 3), date(2026, 1, 9), compute=compute
+            )
+        with pytest.raises(StorageError, match="WRONGTYPE"):
+            await bm.funnel(["e", _e_or_f], "days", date(2026, 1, 1), date(2026, 1, 9), 2)
+        assert admin.keys("trackist_bitop_analytics_*") == []
