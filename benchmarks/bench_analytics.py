@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
@@ -113,6 +114,22 @@ async def _timed(
             await call(bm)
             times.append(time.perf_counter() - began)
         return min(times), counter.count, answer
+
+
+def _raw_floor(port: int, keys: list[str], repeat: int) -> float:
+    """One pipeline of ``BITCOUNT``s written and read on a bare socket: what the server and
+    the loopback cost, a floor no client goes under."""
+    packed = b"".join(b"*2\r\n$8\r\nBITCOUNT\r\n$%d\r\n%b\r\n" % (len(k), k.encode()) for k in keys)
+    times = []
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        for _ in range(repeat):
+            began = time.perf_counter()
+            sock.sendall(packed)
+            got = b""
+            while got.count(b"\r\n") < len(keys):
+                got += sock.recv(1 << 16)
+            times.append(time.perf_counter() - began)
+    return min(times)
 
 
 def _timed_sync(
@@ -226,6 +243,15 @@ def main(argv: list[str] | None = None) -> str:
             measured[kind].append(
                 Result(f"bitmapist-async {label}", seconds, f"{trips} round trip(s)")
             )
+        days = [start + timedelta(days=i) for i in range(args.days)]
+        keys = [f"trackist_active_{d.year}-{d.month}-{d.day}" for d in days]
+        measured["trend"].append(
+            Result(
+                f"floor: {args.days} BITCOUNTs pipelined on a bare socket",
+                _raw_floor(server.port, keys, args.repeat),
+                "no client library: server + loopback only",
+            )
+        )
         leftovers = admin.keys("trackist_bitop_analytics_*")
         admin.close()
         assert leftovers == [], leftovers

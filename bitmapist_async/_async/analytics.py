@@ -31,7 +31,7 @@ from .._core.analytics_plan import (
 )
 from .._core.cohort_local import have_bitwise_count
 from .._core.errors import StorageTimeoutError, StorageUnavailableError
-from .._core.periods import Period, YearPeriod
+from .._core.periods import DayPeriod, Period, YearPeriod
 from .._core.plan import BitOpStep, Node, Query
 from .._core.ranges import Unit, check_unit, enumerate_periods, local_instant, period_args
 from .._core.validate import check_name
@@ -110,6 +110,8 @@ def _periods(
 def _labels(bm: Bitmapist, periods: Sequence[Period]) -> list[datetime]:
     """Each period's first instant, aware, in the client's zone."""
     tz = bm.options.tz
+    if periods and isinstance(periods[0], DayPeriod):  # the common case, built directly
+        return [datetime(p.year, p.month, p.day, tzinfo=tz) for p in periods]  # type: ignore[attr-defined]
     return [p.start().replace(tzinfo=tz) for p in periods]
 
 
