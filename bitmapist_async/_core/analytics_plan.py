@@ -287,9 +287,13 @@ def _windows_python(values: Sequence[int], width: int, count: int) -> list[int]:
 
 
 def _matrix(np: Any, bitmaps: Sequence[bytes]) -> Any:
+    """One bitmap per row, zero-padded to a common multiple of 8 bytes (slice assignment
+    into one buffer: padding each bitmap first and joining copies everything twice)."""
     width = max(8, -(-max((len(b) for b in bitmaps), default=0) // 8) * 8)
-    packed = b"".join(b.ljust(width, b"\0") for b in bitmaps)
-    return np.frombuffer(packed, dtype=np.uint64).reshape(len(bitmaps), width // 8)
+    buffer = bytearray(len(bitmaps) * width)
+    for i, b in enumerate(bitmaps):
+        buffer[i * width : i * width + len(b)] = b
+    return np.frombuffer(buffer, dtype=np.uint64).reshape(len(bitmaps), width // 8)
 
 
 def _windows_numpy(np: Any, rows: Any, width: int, count: int) -> Any:

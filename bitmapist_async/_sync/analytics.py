@@ -34,7 +34,7 @@ from .._core.analytics_plan import (
 from .._core.cohort_local import have_bitwise_count
 from .._core.errors import StorageTimeoutError, StorageUnavailableError
 from .._core.periods import DayPeriod, Period, YearPeriod
-from .._core.plan import BitOpStep, Node, Query
+from .._core.plan import BitOpStep, Leaf, Node, Query
 from .._core.ranges import Unit, check_unit, enumerate_periods, local_instant, period_args
 from .._core.validate import check_name
 from .events import Expression, PeriodEvents
@@ -85,6 +85,13 @@ class _Selection:
             return None
         head = self._bm.options.scheme.event_key(self._name, "")
         return [head + p.suffix for p in periods]  # type: ignore[attr-defined]
+
+    def nodes(self, periods: Sequence[Period]) -> list[Node]:
+        """The selection in each period."""
+        keys = self.keys(periods)
+        if keys is not None:
+            return [Leaf(key) for key in keys]
+        return [self.node(p) for p in periods]
 
     def node(self, period: Period) -> Node:
         if self._name is not None:
@@ -184,7 +191,7 @@ def trend(
     select = _Selection(bm, checked, event, "event")
     keys = select.keys(periods)
     if keys is None:
-        counts = _counts(bm, [select.node(p) for p in periods], 1, "storage")
+        counts = _counts(bm, select.nodes(periods), 1, "storage")
     else:
         counts = _ints(bm._queries.evaluate((), [Query("count", k) for k in keys]))
     return list(zip(_labels(bm, periods), counts, strict=True))
@@ -205,7 +212,7 @@ def rolling(
     mode = check_compute(compute)
     checked, periods = _periods(bm, unit, start, end, before=width - 1)
     select = _Selection(bm, checked, event, "event")
-    counts = _counts(bm, [select.node(p) for p in periods], width, mode)
+    counts = _counts(bm, select.nodes(periods), width, mode)
     return list(zip(_labels(bm, periods[width - 1 :]), counts, strict=True))
 
 
@@ -227,8 +234,8 @@ def funnel(
     checked, periods = _periods(bm, unit, start, end, after=reach)
     selections = [_Selection(bm, checked, s, f"step {i}") for i, s in enumerate(specs)]
     cohorts = periods[: len(periods) - reach]
-    first = [selections[0].node(p) for p in cohorts]
-    later = [[s.node(p) for p in periods] for s in selections[1:]]
+    first = selections[0].nodes(cohorts)
+    later = [s.nodes(periods) for s in selections[1:]]
     scheme, token = bm.options.scheme, secrets.token_hex(8)
     if mode == "local":
         fetch = plan_fetch([*first, *(n for step in later for n in step)], scheme, token)
