@@ -7,7 +7,7 @@ Imports only other ``_core`` modules. Invariants:
 * Every temporary key a plan creates is named ``{prefix}bitop_analytics_{token}_{n}`` and
   listed in the plan's ``temp_keys``, so the caller deletes exactly those in a second round
   trip (and two computations at once never share one).
-* A window of *w* periods over *n* consecutive bitmaps costs about ``2n`` two-operand
+* A window of *w* periods over *n* consecutive bitmaps costs fewer than ``3n`` two-operand
   ``BITOP``\\ s, whatever *w* (prefix and suffix unions inside blocks of *w*: each window is
   the union of one suffix and one prefix), not ``n * w``.
 """
