@@ -8,6 +8,7 @@ import importlib
 BENCHMARKS = (
     "bench_ids",
     "bench_cohort",
+    "bench_analytics",
     "bench_sync",
     "bench_marks",
     "bench_cluster",

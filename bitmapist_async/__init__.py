@@ -30,9 +30,11 @@ from ._async.events import PeriodEvents as PeriodEvents
 from ._async.events import UniqueEvents as UniqueEvents
 from ._async.events import WeekEvents as WeekEvents
 from ._async.events import YearEvents as YearEvents
+from ._async.range_events import RangeEvents as RangeEvents
 from ._async.redis_storage import RedisStorage as RedisStorage
 from ._async.sharded_storage import ShardedStorage as ShardedStorage
 from ._async.storage import AsyncStorage as Storage
+from ._core.analytics_plan import Funnel as Funnel
 from ._core.bulk import ImportSummary as ImportSummary
 from ._core.cohort import CohortQuery as CohortQuery
 from ._core.cohort import CohortTable as CohortTable
@@ -77,12 +79,14 @@ __all__ = (
     "EmbeddedStorageError",
     "EventLog",
     "Expression",
+    "Funnel",
     "HourEvents",
     "ImportAbortedError",
     "ImportInputError",
     "ImportSummary",
     "MonthEvents",
     "PeriodEvents",
+    "RangeEvents",
     "RedisStorage",
     "ServerCapabilityError",
     "ShardLayoutError",

@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 from . import __version__ as __version__
+from ._core.analytics_plan import Funnel as Funnel
 from ._core.bulk import ImportSummary as ImportSummary
 from ._core.cohort import CohortQuery as CohortQuery
 from ._core.cohort import CohortTable as CohortTable
@@ -55,6 +56,7 @@ from ._sync.events import PeriodEvents as PeriodEvents
 from ._sync.events import UniqueEvents as UniqueEvents
 from ._sync.events import WeekEvents as WeekEvents
 from ._sync.events import YearEvents as YearEvents
+from ._sync.range_events import RangeEvents as RangeEvents
 from ._sync.redis_storage import RedisStorage as RedisStorage
 from ._sync.sharded_storage import ShardedStorage as ShardedStorage
 from ._sync.storage import Storage as Storage
@@ -78,12 +80,14 @@ __all__ = (
     "EmbeddedStorageError",
     "EventLog",
     "Expression",
+    "Funnel",
     "HourEvents",
     "ImportAbortedError",
     "ImportInputError",
     "ImportSummary",
     "MonthEvents",
     "PeriodEvents",
+    "RangeEvents",
     "RedisStorage",
     "ServerCapabilityError",
     "ShardLayoutError",

@@ -10,23 +10,27 @@ from typing import Any
 import redis.asyncio as redis_api
 from redis.asyncio.cluster import RedisCluster
 
+from .._core.analytics_plan import Compute, Funnel
 from .._core.bulk import ImportSummary
 from .._core.cohort import CohortQuery, CohortTable, Retention, TimeGroup
 from .._core.errors import ReadOnlyStoreError
 from .._core.options import ClientOptions
 from .._core.plan import Query, merge_steps
+from .._core.ranges import Unit
 from .._core.shards import DEFAULT_SHARD_BITS, Layout
 from .._core.url import DEFAULT_EMBEDDED_URL, is_embedded_url
 from .._core.validate import MAX_UID, check_encodable, check_uid
 from .._core.write_options import WriteOptions
 from .._deadline import DEFAULT_TIMEOUT, AsyncDeadline, check_timeout
 from .._pairs import AsyncWriteBatch, AsyncWriter
+from . import analytics as _analytics
 from . import cohort as _cohort
 from . import events as _events
 from . import importer as _importer
 from .embedded_storage import EmbeddedStorage
 from .evaluate import run_plan
 from .guard import guarded
+from .range_events import RangeEvents
 from .redis_storage import RedisStorage
 from .sharded_storage import open_sharded_storage
 from .storage import AsyncStorage
@@ -171,6 +175,7 @@ class Bitmapist:
         self.DayEvents = _events.DayEvents._bind(self)
         self.HourEvents = _events.HourEvents._bind(self)
         self.UniqueEvents = _events.UniqueEvents._bind(self)
+        self.RangeEvents = RangeEvents._bind(self)
 
     # -- properties (no I/O) ---------------------------------------------------------------
 
@@ -436,6 +441,80 @@ class Bitmapist:
             num_results, num_of_rows, start_date, retention,
         )  # fmt: skip
         return await _cohort.cohort_table(self, query, handlers=handlers, compute=compute)
+
+    # -- analytics (see docs/analytics.md) -------------------------------------------------
+
+    async def trend(
+        self, event: _analytics.EventSpec, unit: Unit, start: date, end: date
+    ) -> list[tuple[datetime, int]]:
+        """How many did *event* in each period (*unit*: ``"hours"``, ``"days"``, ``"weeks"``,
+        ``"months"``, ``"years"``) from the one containing *start* to the one containing *end*:
+        ``[(period start, count), ...]``. One round trip (two if *event* composes bit
+        operations).
+
+        :param event: an event name, or ``event(cls, *args) -> expression`` (``cls`` is the
+            unit's event class, ``cls("active", *args)`` the event in that period).
+        :raises TypeError: a parameter of the wrong type (before any I/O).
+        :raises ValueError: an unknown unit, *end* before *start*, or more than
+            ``MAX_PERIODS`` periods (before any I/O).
+
+        Example::
+
+            dau = await bm.trend("active", "days", date(2026, 11, 1), date(2026, 11, 30))
+        """
+        return await _analytics.trend(self, event, unit, start, end)
+
+    async def rolling(
+        self,
+        event: _analytics.EventSpec,
+        window: int,
+        unit: Unit,
+        start: date,
+        end: date,
+        *,
+        compute: Compute = "storage",
+    ) -> list[tuple[datetime, int]]:
+        """For each period of the range, how many did *event* in the *window* periods ending
+        with it: ``[(period start, count), ...]`` (MAU by day: ``window=30, unit="days"``).
+        Two round trips at most, whatever the range.
+
+        :param compute: ``"storage"`` (``BITOP`` there, only counts travel) or ``"local"``
+            (each period's bitmap travels once and is counted here).
+        :raises TypeError: a parameter of the wrong type (before any I/O).
+        :raises ValueError: a window below 1, an unknown unit, *end* before *start*, or more
+            than ``MAX_PERIODS`` periods including the window's (before any I/O).
+
+        Example::
+
+            wau = await bm.rolling("active", 7, "days", date(2026, 11, 1), date(2026, 11, 30))
+        """
+        return await _analytics.rolling(self, event, window, unit, start, end, compute)
+
+    async def funnel(
+        self,
+        steps: Sequence[_analytics.EventSpec],
+        unit: Unit,
+        start: date,
+        end: date,
+        within: int = 0,
+        *,
+        compute: Compute = "storage",
+    ) -> Funnel:
+        """A funnel per cohort period *p* of the range: step 1 counts who did ``steps[0]`` in
+        *p*, step *k* those of step *k - 1* who did ``steps[k - 1]`` in *p* .. *p + within*.
+        Two round trips at most. See :class:`~bitmapist_async.Funnel` and the analytics page
+        for which order this enforces.
+
+        :raises TypeError: a parameter of the wrong type (before any I/O).
+        :raises ValueError: no step or more than ``MAX_FUNNEL_STEPS``, *within* below 0, an
+            unknown unit, *end* before *start*, or too many periods (before any I/O).
+
+        Example::
+
+            f = await bm.funnel(["signup", "search", "purchase"], "weeks", start, end, 2)
+            print(f.totals, f.conversions)
+        """
+        return await _analytics.funnel(self, steps, unit, start, end, within, compute)
 
     # -- keyspace --------------------------------------------------------------------------
 
