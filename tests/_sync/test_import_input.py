@@ -67,7 +67,7 @@ def test_a_corrupt_gzip_is_a_typed_error(bm: Bitmapist, tmp_path: Path) -> None:
     assert info.value.summary.rows_imported == bm.DayEvents("e", 2026, 11, 3).count()
 
 
-@pytest.mark.layouts("classic")
+@pytest.mark.layouts("redis")
 def test_the_error_names_the_file_that_broke(bm: Bitmapist, tmp_path: Path) -> None:
     good = tmp_path / "good.jsonl.gz"
     good.write_bytes(gzip.compress(_jsonl(10)))
