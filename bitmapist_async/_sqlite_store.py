@@ -320,6 +320,15 @@ class SqliteBitmapStore:
         """The bits and byte length of each key (``None``: missing), from one snapshot."""
         return self._run(lambda conn, now: [_load(conn, key, now) for key in keys], write=False)
 
+    def sizes(self, keys: Sequence[str]) -> list[int]:
+        """Each key's byte length as ``GET`` would return it (0: missing), read from the key
+        rows alone (no container is decoded)."""
+
+        def body(conn: sqlite3.Connection, now: float) -> list[int]:
+            return [row[1] if (row := _key_row(conn, key, now)) else 0 for key in keys]
+
+        return self._run(body, write=False)
+
     def scan(self, pattern: str) -> list[str]:
         """Every live key matching the Redis glob *pattern* (``*`` alone matches every key, even
         the empty one, as in Redis's SCAN and KEYS)."""

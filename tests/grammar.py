@@ -200,6 +200,7 @@ EXAMPLES: tuple[tuple[tuple[str, ...], bool], ...] = (
 #: bitmapist-server the library only ever sends ``*``, ``*/*``, ... (see ``_async/keyscan.py``).
 _REDIS_ONLY: dict[str, Callable[[list[str]], bool]] = {
     "AUTH": lambda a: len(a) in (1, 2),
+    "STRLEN": lambda a: len(a) == 1,  # compute="auto"'s size probe (not on bitmapist-server)
     "SCAN": _scan_shape,
 }
 

@@ -413,11 +413,12 @@ class Bitmapist:
         start_date: date | str | None = None,
         retention: Retention = "classic",
         handlers: Mapping[str, _cohort.Handler] | None = None,
-        compute: _cohort.Compute = "storage",
+        compute: _cohort.Compute = "auto",
     ) -> CohortTable:
         """A cohort table: of the users who did *select1* (and *select1b*) in period N, how
         many did *select2* (and *select2b*) in period N+k? (``retention="unbounded"``: in
-        N+k or any later period of the table.) Two round trips, whatever the table's size.
+        N+k or any later period of the table.) Two round trips, whatever the table's size (three
+        with ``compute="auto"``: its size probe first).
 
         Parameters and rows are bitmapist 3.x's ``get_dates_data``'s: see
         :class:`~bitmapist_async.CohortQuery` and :class:`~bitmapist_async.CohortTable`.
@@ -429,6 +430,8 @@ class Bitmapist:
             ``BITCOUNT`` each; only counts travel); ``"local"`` fetches each selection's bitmap
             once and counts the cells here (numpy >= 2 if available): much faster while the
             bitmaps are small (ids up to a few million), heavier on the network beyond.
+            ``"auto"`` (the default) probes the stored bitmaps' sizes first (one round trip)
+            and counts locally while they add up to at most 32 MiB, in storage beyond.
         :raises TypeError: a parameter of the wrong type (before any I/O).
         :raises ValueError: a parameter out of range (before any I/O).
 

@@ -22,6 +22,7 @@ from .._core.cohort import (
 )
 from .._core.cohort_local import have_bitwise_count, plan_local
 from .._core.cohort_plan import plan_table
+from .._core.compute_choice import choose_compute, leaf_keys
 from .._core.periods import Period
 from .._core.plan import BitOpStep, Node, Query, make_op
 from .evaluate import run_plan
@@ -39,8 +40,11 @@ __all__ = ("Compute", "Handler", "cohort_table", "event_class")
 Handler: TypeAlias = Callable[[str, Callable[..., PeriodEvents], tuple[int, ...]], Expression]
 
 #: Where the cells are counted: ``"storage"`` (one ``BITOP`` + ``BITCOUNT`` per cell, only
-#: counts travel) or ``"local"`` (each selection's bitmap travels once, cells are counted here).
-Compute: TypeAlias = Literal["storage", "local"]
+#: counts travel), ``"local"`` (each selection's bitmap travels once, cells are counted here),
+#: or ``"auto"`` (the default): local while the stored bitmaps the table reads add up to at most
+#: ``LOCAL_BUDGET_BYTES`` (32 MiB), measured by one ``STRLEN``-like probe, storage beyond or
+#: where the backend cannot say (bitmapist-server, the sharded layout).
+Compute: TypeAlias = Literal["auto", "storage", "local"]
 
 
 def event_class(bm: Bitmapist, time_group: str) -> type[PeriodEvents]:
@@ -100,7 +104,7 @@ async def cohort_table(
     *,
     handlers: Mapping[str, Handler] | None = None,
     layout: CohortLayout | None = None,
-    compute: Compute = "storage",
+    compute: Compute = "auto",
 ) -> CohortTable:
     """Compute the table *query* describes.
 
@@ -113,8 +117,8 @@ async def cohort_table(
     """
     if not isinstance(query, CohortQuery):
         raise TypeError(f"query must be a CohortQuery, got {query!r}")
-    if compute not in ("storage", "local"):
-        raise ValueError(f"compute must be 'storage' or 'local', got {compute!r}")
+    if compute not in ("auto", "storage", "local"):
+        raise ValueError(f"compute must be 'auto', 'storage' or 'local', got {compute!r}")
     selections = _Selections(bm, query.time_group, _check_handlers(handlers))
     if layout is None:
         layout = native_layout(query, bm.options.now_local(), bm.options.tz)
@@ -123,6 +127,9 @@ async def cohort_table(
     cohort_nodes = [selections.both(query.select1, query.select1b, p) for p in periods[:rows_n]]
     return_nodes = [selections.both(query.select2, query.select2b, p) for p in periods]
     scheme, token = bm.options.scheme, secrets.token_hex(8)
+    if compute == "auto":
+        sizes = await bm._queries.sizes(leaf_keys([*cohort_nodes, *return_nodes]))
+        compute = choose_compute(sizes)
     if compute == "local":
         local = plan_local(cohort_nodes, return_nodes, query.num_of_rows, scheme, token)
         results = await _run(bm, local.steps, local.queries, local.temp_keys)

@@ -131,6 +131,12 @@ class EmbeddedStorage:
         persist_ttl = None if queries else self._ttl
         return await self._runner.run(self._evaluate, list(steps), list(queries), persist_ttl)
 
+    async def sizes(self, keys: Sequence[str]) -> list[int] | None:
+        """Each key's byte length (0: missing): what a ``GET`` of it would bring."""
+        if not keys:
+            return []
+        return await self._runner.run(self._store.sizes, list(keys))
+
     async def scan(self, pattern: str) -> list[str]:
         if not isinstance(pattern, str):
             raise TypeError(f"pattern must be a str, got {type(pattern).__name__}")

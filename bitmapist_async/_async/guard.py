@@ -15,7 +15,7 @@ from .._core.failures import storage_failure, timed_out
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._deadline import AsyncDeadline
-from .storage import AsyncSegmentedStorage, AsyncStorage, QueryResult
+from .storage import AsyncSegmentedStorage, AsyncSizedStorage, AsyncStorage, QueryResult
 
 __all__ = ("AsyncGuardedSegmentedStorage", "AsyncGuardedStorage", "guarded")
 
@@ -59,6 +59,16 @@ class AsyncGuardedStorage:
     ) -> list[QueryResult]:
         try:
             return await AsyncDeadline.run(self._timeout, self._storage.evaluate(steps, queries))
+        except Exception as exc:
+            self._fail(exc)
+
+    async def sizes(self, keys: Sequence[str]) -> list[int] | None:
+        """The storage's :meth:`~AsyncSizedStorage.sizes`, or ``None`` when it has none."""
+        storage = self._storage
+        if not isinstance(storage, AsyncSizedStorage):
+            return None
+        try:
+            return await AsyncDeadline.run(self._timeout, storage.sizes(keys))
         except Exception as exc:
             self._fail(exc)
 

@@ -133,6 +133,12 @@ class EmbeddedStorage:
         persist_ttl = None if queries else self._ttl
         return self._runner.run(self._evaluate, list(steps), list(queries), persist_ttl)
 
+    def sizes(self, keys: Sequence[str]) -> list[int] | None:
+        """Each key's byte length (0: missing): what a ``GET`` of it would bring."""
+        if not keys:
+            return []
+        return self._runner.run(self._store.sizes, list(keys))
+
     def scan(self, pattern: str) -> list[str]:
         if not isinstance(pattern, str):
             raise TypeError(f"pattern must be a str, got {type(pattern).__name__}")

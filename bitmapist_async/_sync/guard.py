@@ -17,7 +17,7 @@ from .._core.failures import storage_failure, timed_out
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._deadline import Deadline
-from .storage import SegmentedStorage, Storage, QueryResult
+from .storage import SegmentedStorage, SizedStorage, Storage, QueryResult
 
 __all__ = ("GuardedSegmentedStorage", "GuardedStorage", "guarded")
 
@@ -61,6 +61,16 @@ class GuardedStorage:
     ) -> list[QueryResult]:
         try:
             return Deadline.run(self._timeout, self._storage.evaluate(steps, queries))
+        except Exception as exc:
+            self._fail(exc)
+
+    def sizes(self, keys: Sequence[str]) -> list[int] | None:
+        """The storage's :meth:`~SizedStorage.sizes`, or ``None`` when it has none."""
+        storage = self._storage
+        if not isinstance(storage, SizedStorage):
+            return None
+        try:
+            return Deadline.run(self._timeout, storage.sizes(keys))
         except Exception as exc:
             self._fail(exc)
 

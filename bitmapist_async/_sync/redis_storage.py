@@ -479,6 +479,16 @@ class RedisStorage:
         found = self._scanner.scan(self._client, pattern)
         return [key.decode("utf-8", "surrogateescape") for key in found]
 
+    def sizes(self, keys: Sequence[str]) -> list[int] | None:
+        """Each key's byte length (``STRLEN``; 0: missing) in one round trip: what a ``GET``
+        of it would bring. ``None`` on bitmapist-server, which has no ``STRLEN``."""
+        if not keys:
+            return []
+        if self.is_bitmapist_server():
+            return None
+        replies = self.execute_commands([("STRLEN", key) for key in keys])
+        return [int(r) for r in replies]
+
     def is_bitmapist_server(self) -> bool:
         """Whether the server is bitmapist-server (one ``INFO keys`` on first use)."""
         return self._scanner.is_bitmapist_server(self._client)

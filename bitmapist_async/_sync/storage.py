@@ -16,7 +16,7 @@ from typing import Protocol, TypeAlias, runtime_checkable
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 
-__all__ = ("SegmentedStorage", "Storage", "QueryResult")
+__all__ = ("SegmentedStorage", "SizedStorage", "Storage", "QueryResult")
 
 #: ``int`` (count, getbit, exists), ``bytes`` (get) or ``array('I')`` (ids): see ``Query``.
 QueryResult: TypeAlias = "int | bytes | array[int]"
@@ -82,4 +82,15 @@ class SegmentedStorage(Protocol):
     ) -> list[tuple[int, bytes]]:
         """Run every step (in order), then return *key*'s bitmap as ``(byte offset, bytes)``
         pieces in ascending order (absent bytes are zero)."""
+        ...
+
+
+@runtime_checkable
+class SizedStorage(Protocol):
+    """Optional: a backend that can tell, cheaply, how many bytes fetching each bitmap would
+    bring; ``compute="auto"`` (cohorts) uses it to decide whether to count cells here."""
+
+    def sizes(self, keys: Sequence[str]) -> list[int] | None:
+        """Each key's byte length as a ``get`` query would return it (0 for a missing key), in
+        one round trip; ``None`` when this server cannot say."""
         ...

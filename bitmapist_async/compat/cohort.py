@@ -120,7 +120,7 @@ def get_dates_data(
     num_of_rows: int | str = 12,
     start_date: str | _date | None = None,
     *,
-    compute: _Compute = "storage",
+    compute: _Compute = "auto",
 ) -> list[_Row]:
     """The cohort table of bitmapist 3.x: "of the users who did *select1* (and *select1b*) in
     period N, how many did *select2* (and *select2b*) in period N+k?".
@@ -142,8 +142,10 @@ def get_dates_data(
     :param num_of_rows: the last offset k (same types).
     :param start_date: ``"YYYY-MM-DD"`` (or a ``date``): bitmapist's window arithmetic puts
         the last row ``num_results - 1`` days after it, then counts rows back from there.
-    :param compute: where cells are counted (not in bitmapist): ``"storage"`` (only counts
-        travel) or ``"local"`` (each bitmap travels once; faster for ids up to a few million).
+    :param compute: where cells are counted (not in bitmapist): ``"auto"`` (the default:
+        local while the bitmaps read add up to at most 32 MiB, else storage), ``"storage"``
+        (only counts travel) or ``"local"`` (each bitmap travels once; faster for ids up to a
+        few million).
     :raises TypeError: a parameter of the wrong type, a pipeline *system*, or a handler that
         returns something else than a compat event or bit operation.
     :raises ValueError: a bad name, ``time_group``, number or date, naming it (before any I/O).
