@@ -49,6 +49,8 @@ from ._core.errors import ClientClosedError, RejectedWritesError
 from ._core.options import MarkWrites, Write
 from ._core.write_options import WriteOptions, dedupe_writes
 from ._flush import Exhausted, Flush, Progress, failure_of, mask_of
+from ._internals import FAST, probe_loop
+from ._loops import conflict
 from ._wakeups import batches_wakeups, set_results
 
 if TYPE_CHECKING:
@@ -187,10 +189,12 @@ class WriteBatcher:
         ):
             # Is the bound loop the running one? On Python 3.11 asking costs a getpid() system
             # call; a standard loop records the thread it runs in (None once it stops), and a
-            # thread runs one loop at a time. (A forked child forgets the loop first. A loop
-            # nested inside another with nest_asyncio is not told apart from the outer one
-            # here; with writes pending the inner one could not write anyway, and its task
-            # then fails on a future of the other loop.)
+            # thread runs one loop at a time: _base_loop is set only where the probe found
+            # BaseEventLoop._thread_id (_internals.FAST.loop_thread_id; else asyncio is asked).
+            # (A forked child forgets the loop first. A loop nested inside another with
+            # nest_asyncio is not told apart from the outer one here; with writes pending the
+            # inner one could not write anyway, and its task then fails on a future of the
+            # other loop.)
             loop: asyncio.AbstractEventLoop | None = self._base_loop
             if loop is None or loop._thread_id != _get_ident():  # type: ignore[attr-defined]
                 loop = self._loop if _get_running_loop() is self._loop else None
@@ -278,15 +282,16 @@ class WriteBatcher:
             waiter = self._bind().create_future()
             self._idle.append(waiter)
             await waiter
-        if self._idle_task is not None:
-            await asyncio.wait([self._idle_task])
+        idle = self._idle_task
+        if idle is not None and idle.get_loop() is asyncio.get_running_loop():
+            await asyncio.wait([idle])
 
     # -- queueing ---------------------------------------------------------------------------
 
     def _bind(self) -> asyncio.AbstractEventLoop:
         """The running loop, which this batcher's futures and tasks belong to from now on.
 
-        :raises RuntimeError: another loop has writes of this batcher pending.
+        :raises EventLoopConflictError: another loop has writes of this batcher pending.
         """
         base = self._base_loop
         if (
@@ -298,12 +303,38 @@ class WriteBatcher:
             # asyncio is asked, so that a client can move to another loop
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
-            if self._loop is not None and (self._pending or self._room or self._in_flight):
-                raise RuntimeError("a client cannot write from two event loops at once")
+            old = self._loop
+            if old is not None and old.is_closed():
+                self._abandon(old)
+            elif old is not None and (self._pending or self._room or self._in_flight):
+                raise conflict("the client (it has writes pending on its loop)")
             self._loop = loop
-            self._base_loop = loop if isinstance(loop, asyncio.BaseEventLoop) else None
+            probe_loop(loop)
+            self._base_loop = None
+            if FAST.loop_thread_id and isinstance(loop, asyncio.BaseEventLoop):
+                self._base_loop = loop
             self._batched_wakeups = batches_wakeups(loop)
+            if self._idle_task is not None and self._idle_task.get_loop() is not loop:
+                self._idle_task = None  # (the storage binds its connections itself)
         return loop
+
+    def _abandon(self, old: asyncio.AbstractEventLoop) -> None:
+        """Forget what a closed loop left queued: its callers' tasks are gone with it (none
+        of these writes was acknowledged), and its futures can no longer be answered."""
+        lost = self._pending
+        self._open = Flush()
+        self._ready.clear()
+        self._in_flight.clear()
+        self._in_flight_mask = 0
+        self._room.clear()
+        self._idle.clear()
+        self._pending = 0
+        self._scheduled = False  # its dispatch will not run
+        if lost:
+            logger.warning(
+                "%d write(s) queued on a closed event loop were dropped (never acknowledged)",
+                lost,
+            )
 
     async def _enqueue_when_room(self, writes: Sequence[Write], n: int, mask: int) -> None:
         await self._wait_for_room(n)

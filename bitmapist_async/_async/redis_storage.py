@@ -29,6 +29,7 @@ from .._core.errors import RejectedWritesError
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
 from .._core.url import check_redis_url, redact_url
+from .._internals import FAST
 from .._pairs import AsyncIntReplies, AsyncKeptConnections, AsyncPackedSender
 from .storage import QueryResult
 
@@ -115,7 +116,7 @@ class RedisStorage:
         self._encoding_errors = str(pool.connection_kwargs.get("encoding_errors", "strict"))
         self._get_connection_args = _get_connection_args(pool)
         self._setbit_headers: dict[str, bytes] = {}
-        self._kept = AsyncKeptConnections()  # between flushes
+        self._kept = AsyncKeptConnections(pool)  # between flushes; and the pool's event loop
         self._fast_writes = not (
             getattr(self._client, "single_connection_client", False)
             or getattr(self._client, "_single_connection_client", False)
@@ -270,7 +271,8 @@ class RedisStorage:
         parser: Any = getattr(connection, "_parser", None)
         reader: Any = getattr(parser, "_reader", None)
         if (
-            _HIREDIS_READER is not None
+            FAST.hiredis_replies
+            and FAST.connection_streams
             and isinstance(reader, _HIREDIS_READER)
             and str(getattr(connection, "protocol", 2)) == "2"
             and hasattr(parser, "read_from_socket")

@@ -1,0 +1,155 @@
+"""Moving a client's connections from one event loop to another (asyncio only).
+
+A client made at module level outlives the loops that use it: ``asyncio.run`` once per step,
+or pytest-asyncio's loop per test. asyncio objects belong to one loop: a socket's transport is
+driven by the loop that opened it, and once that loop is closed every use of the transport
+raises ``RuntimeError('Event loop is closed')``. So a storage records the loop its connections
+belong to. When another loop calls while the storage is idle (nothing on the wire), the old
+connections are dropped without running the old loop (their sockets are closed at once, or
+handed to the old loop if it still runs in another thread) and the storage binds to the new
+loop. When another loop calls while it is busy, that call gets
+:class:`~bitmapist_async.EventLoopConflictError`.
+
+Dropping reads internals (see :mod:`bitmapist_async._internals`): ``transport_close`` and
+``connection_streams`` close and reset each connection, ``pool_books`` finds a pool's
+connections and renews its lock; the fallbacks reset the pool's books with ``pool.reset()``
+and leave the sockets to the garbage collector. ``tests/asyncio_only/test_loops.py`` runs
+both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ._core.errors import EventLoopConflictError
+from ._internals import probe_connection, probe_transport
+
+__all__ = (
+    "AsyncLoopGuard",
+    "LoopGuard",
+    "close_transport_now",
+    "conflict",
+    "forget_connections",
+    "renew_locks",
+)
+
+
+def conflict(what: str) -> EventLoopConflictError:
+    return EventLoopConflictError(
+        f"{what} is in use by another event loop: a client serves one loop at a time (it "
+        "moves to another loop once idle); use one client per loop or thread"
+    )
+
+
+def close_transport_now(transport: Any, loop: asyncio.AbstractEventLoop | None) -> None:
+    """Close *transport*, which belongs to *loop* (not the running one), without waiting."""
+    if loop is not None and loop.is_running() and not loop.is_closed():
+        # It runs in another thread: only that thread may touch its transports.
+        try:
+            loop.call_soon_threadsafe(transport.abort)
+        except RuntimeError:  # closed meanwhile
+            pass
+        else:
+            return
+    try:
+        transport.abort()  # a stopped loop closes the socket when it runs again
+        return
+    except RuntimeError:  # the loop is closed: abort() could not schedule the close
+        pass
+    if probe_transport(transport):
+        if transport._sock is not None:
+            transport._call_connection_lost(None)  # what abort() would have scheduled
+        return
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # the server sees the end; the fd goes with GC
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def _forget(connection: Any, loop: asyncio.AbstractEventLoop | None) -> None:
+    """Close *connection*'s socket of *loop* and leave it disconnected (redis-py reconnects it
+    on its next use), without awaiting anything."""
+    writer = connection._writer
+    connection._writer = connection._reader = None
+    connection._parser.on_disconnect()
+    close_transport_now(writer.transport, loop)
+
+
+def forget_connections(connections: Iterable[Any], loop: asyncio.AbstractEventLoop | None) -> None:
+    """:func:`_forget` each of *connections* (which belong to *loop*)."""
+    for connection in connections:
+        if getattr(connection, "_writer", None) is not None and probe_connection(connection):
+            _forget(connection, loop)
+
+
+def renew_locks(owner: Any, *names: str) -> None:
+    """Give *owner* a fresh, unlocked ``asyncio.Lock``/``Condition`` for each attribute of
+    *names* (they bind to the first loop that waits on them)."""
+    for name in names:
+        lock = getattr(owner, name, None)
+        if isinstance(lock, asyncio.Condition):
+            setattr(owner, name, asyncio.Condition())
+        elif isinstance(lock, asyncio.Lock) and not lock.locked():
+            setattr(owner, name, asyncio.Lock())
+
+
+class AsyncLoopGuard:
+    """Counts one storage's operations in flight and the loop they run on.
+
+    ``with guard:`` around each operation: entering from another loop while none is in flight
+    calls *on_move(old_loop)* and binds to the running loop; while some are in flight it
+    raises :class:`~bitmapist_async.EventLoopConflictError`.
+    """
+
+    __slots__ = ("_in_flight", "_loop", "_on_move", "_what")
+
+    def __init__(
+        self, on_move: Callable[[asyncio.AbstractEventLoop], None], what: str = "the client"
+    ) -> None:
+        self._on_move = on_move
+        self._what = what
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._in_flight = 0
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._loop
+
+    def check(self) -> None:
+        """Bind to the running loop (moving if idle) without entering."""
+        running = asyncio.get_running_loop()
+        if running is not self._loop:
+            if self._in_flight:
+                raise conflict(self._what)
+            old, self._loop = self._loop, running
+            if old is not None:
+                self._on_move(old)
+
+    def __enter__(self) -> None:
+        self.check()
+        self._in_flight += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._in_flight -= 1
+
+
+class LoopGuard:
+    """The sync twin of :class:`AsyncLoopGuard`: a sync client has no loop."""
+
+    __slots__ = ()
+
+    def __init__(self, on_move: Callable[[Any], None], what: str = "the client") -> None:
+        pass
+
+    def check(self) -> None:
+        return None
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
