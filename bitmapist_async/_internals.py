@@ -20,6 +20,9 @@ takes the public-API path when the probe failed:
 - ``pool_books``: ``ConnectionPool._available_connections``, ``_in_use_connections`` and
   ``_lock`` (close a dead loop's pooled sockets and give the pool a lock of the new loop;
   fallback ``pool.reset()``, which leaves the sockets to the garbage collector).
+- ``cluster_books``: a ``RedisCluster`` node keeps its connections in ``_connections`` (reset
+  a dead loop's; fallback: a client made from a URL is replaced, its sockets left to the
+  garbage collector).
 - ``transport_close``: a selector transport's ``_call_connection_lost`` (close a socket of a
   closed loop at once; fallback ``abort()`` and ``shutdown()``, the descriptor then closes when
   the transport is collected).
@@ -49,6 +52,7 @@ class FastPaths:
     """Which internals were found (``None``: not probed yet, ``False``: use the fallback)."""
 
     __slots__ = (
+        "cluster_books",
         "connection_streams",
         "forced",
         "future_callbacks",
@@ -64,6 +68,7 @@ class FastPaths:
         self.future_callbacks: bool | None = None
         self.connection_streams: bool | None = None
         self.transport_close: bool | None = None
+        self.cluster_books: bool | None = None
         self.hiredis_replies = _probe_hiredis()
         self.pool_books = _probe_pool()
 

@@ -22,17 +22,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from ._core.errors import EventLoopConflictError
-from ._internals import probe_connection, probe_transport
+from ._internals import FAST, probe_connection, probe_transport
 
 __all__ = (
     "AsyncLoopGuard",
     "LoopGuard",
     "close_transport_now",
     "conflict",
+    "forget_cluster",
     "forget_connections",
     "renew_locks",
 )
@@ -97,43 +98,57 @@ def renew_locks(owner: Any, *names: str) -> None:
             setattr(owner, name, asyncio.Lock())
 
 
+def forget_cluster(client: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """:func:`forget_connections` for every node of a redis-py asyncio ``RedisCluster``
+    (``cluster_books``: each ``ClusterNode`` keeps its connections in ``_connections``; the
+    fallback leaves them to ``aclose()`` and the garbage collector)."""
+    manager = getattr(client, "nodes_manager", None)
+    for attr in ("nodes_cache", "startup_nodes"):
+        for node in dict(getattr(manager, attr, None) or {}).values():
+            connections = getattr(node, "_connections", None)
+            if FAST.cluster_books is None:
+                FAST.cluster_books = isinstance(connections, list)
+            if FAST.cluster_books and isinstance(connections, list):
+                forget_connections(connections, loop)
+    if FAST.cluster_books:
+        renew_locks(client, "_lock", "_usage_lock", "_initialize_lock")
+
+
 class AsyncLoopGuard:
     """Counts one storage's operations in flight and the loop they run on.
 
-    ``with guard:`` around each operation: entering from another loop while none is in flight
-    calls *on_move(old_loop)* and binds to the running loop; while some are in flight it
-    raises :class:`~bitmapist_async.EventLoopConflictError`.
+    ``async with guard:`` around each operation: entering from another loop while none is in
+    flight first awaits *on_move(old_loop)* and binds to the running loop; while some are in
+    flight it raises :class:`~bitmapist_async.EventLoopConflictError`.
     """
 
     __slots__ = ("_in_flight", "_loop", "_on_move", "_what")
 
     def __init__(
-        self, on_move: Callable[[asyncio.AbstractEventLoop], None], what: str = "the client"
+        self,
+        on_move: Callable[[asyncio.AbstractEventLoop], Awaitable[None]],
+        what: str = "the client",
     ) -> None:
         self._on_move = on_move
         self._what = what
         self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight = 0
 
-    @property
-    def loop(self) -> asyncio.AbstractEventLoop | None:
-        return self._loop
-
-    def check(self) -> None:
-        """Bind to the running loop (moving if idle) without entering."""
+    async def __aenter__(self) -> None:
         running = asyncio.get_running_loop()
         if running is not self._loop:
             if self._in_flight:
                 raise conflict(self._what)
             old, self._loop = self._loop, running
             if old is not None:
-                self._on_move(old)
-
-    def __enter__(self) -> None:
-        self.check()
+                self._in_flight += 1  # another loop arriving meanwhile waits its turn
+                try:
+                    await self._on_move(old)
+                finally:
+                    self._in_flight -= 1
         self._in_flight += 1
 
-    def __exit__(self, *exc_info: object) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self._in_flight -= 1
 
 
@@ -142,11 +157,8 @@ class LoopGuard:
 
     __slots__ = ()
 
-    def __init__(self, on_move: Callable[[Any], None], what: str = "the client") -> None:
+    def __init__(self, on_move: Callable[[Any], Any], what: str = "the client") -> None:
         pass
-
-    def check(self) -> None:
-        return None
 
     def __enter__(self) -> None:
         return None
