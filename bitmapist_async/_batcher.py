@@ -275,6 +275,13 @@ class WriteBatcher:
                 flush.done = loop.create_future()
         await asyncio.wait([f.done for f in flushes if f.done is not None])
 
+    def bind_loop(self) -> None:
+        """Serve the running loop from now on (before :meth:`aclose`).
+
+        :raises EventLoopConflictError: another loop has writes of this batcher pending.
+        """
+        self._bind()
+
     async def aclose(self) -> None:
         """Refuse new writes, then wait until every accepted or waiting write is settled."""
         self._closed = True

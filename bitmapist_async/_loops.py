@@ -31,7 +31,7 @@ from ._internals import FAST, probe_connection, probe_transport
 __all__ = (
     "AsyncLoopGuard",
     "LoopGuard",
-    "close_transport_now",
+    "close_now",
     "conflict",
     "forget_cluster",
     "forget_connections",
@@ -46,16 +46,19 @@ def conflict(what: str) -> EventLoopConflictError:
     )
 
 
-def close_transport_now(transport: Any, loop: asyncio.AbstractEventLoop | None) -> None:
-    """Close *transport*, which belongs to *loop* (not the running one), without waiting."""
+def close_now(writer: asyncio.StreamWriter, loop: asyncio.AbstractEventLoop | None) -> None:
+    """Close *writer*'s transport, which belongs to *loop* (not the running one), without
+    waiting for anything."""
     if loop is not None and loop.is_running() and not loop.is_closed():
-        # It runs in another thread: only that thread may touch its transports.
+        # It runs in another thread: only that thread may touch its transports (the writer
+        # goes along, so that it is not collected before its transport closes).
         try:
-            loop.call_soon_threadsafe(transport.abort)
+            loop.call_soon_threadsafe(_abort, writer)
         except RuntimeError:  # closed meanwhile
             pass
         else:
             return
+    transport: Any = writer.transport
     try:
         transport.abort()  # a stopped loop closes the socket when it runs again
         return
@@ -71,13 +74,17 @@ def close_transport_now(transport: Any, loop: asyncio.AbstractEventLoop | None) 
             sock.shutdown(socket.SHUT_RDWR)
 
 
+def _abort(writer: asyncio.StreamWriter) -> None:
+    writer.transport.abort()
+
+
 def _forget(connection: Any, loop: asyncio.AbstractEventLoop | None) -> None:
     """Close *connection*'s socket of *loop* and leave it disconnected (redis-py reconnects it
     on its next use), without awaiting anything."""
     writer = connection._writer
     connection._writer = connection._reader = None
     connection._parser.on_disconnect()
-    close_transport_now(writer.transport, loop)
+    close_now(writer, loop)
 
 
 def forget_connections(connections: Iterable[Any], loop: asyncio.AbstractEventLoop | None) -> None:
