@@ -157,7 +157,7 @@ def test_marks_from_another_loop_while_writes_are_pending(
         keys = bm.options.mark_keys(EVENT, NOW, None, None)
         pending = bm._writer.write_mark(keys, 1, 1)  # queued; its flush has not started
         assert bm.pending_writes == len(keys)
-        outcomes = [
+        outcomes: list[object] = [
             in_thread(lambda: bm.mark_event(EVENT, 2, now=NOW)),
             in_thread(bm.flush),
             in_thread(bm.aclose),
