@@ -17,8 +17,8 @@ takes the public-API path when the probe failed:
   ``disconnect()``).
 - ``hiredis_replies``: redis-py's ``_AsyncHiredisParser.read_from_socket`` (replies read
   straight from the hiredis reader; fallback ``read_response``).
-- ``pool_books``: ``ConnectionPool._available_connections``, ``_in_use_connections`` and
-  ``_lock`` (close a dead loop's pooled sockets and give the pool a lock of the new loop;
+- ``pool_books``: ``ConnectionPool._available_connections``, ``_in_use_connections`` and,
+  where present, ``_lock`` (close a dead loop's pooled sockets and give the pool a lock of the new loop;
   fallback ``pool.reset()``, which leaves the sockets to the garbage collector).
 - ``cluster_books``: a ``RedisCluster`` node keeps its connections in ``_connections`` (reset
   a dead loop's; fallback: a client made from a URL is replaced, its sockets left to the
@@ -88,11 +88,9 @@ def _probe_pool() -> bool:
     from redis.asyncio import ConnectionPool
 
     pool: Any = ConnectionPool()  # no I/O: connections are made on first use
-    return (
-        isinstance(getattr(pool, "_available_connections", None), list)
-        and hasattr(getattr(pool, "_in_use_connections", None), "__iter__")
-        and isinstance(getattr(pool, "_lock", None), asyncio.Lock)
-    )
+    return isinstance(getattr(pool, "_available_connections", None), list) and hasattr(
+        getattr(pool, "_in_use_connections", None), "__iter__"
+    )  # (``_lock`` came with redis-py 5.1; renewed where present)
 
 
 #: The one record of what was found (module-level so the hot paths read it cheaply).

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.usefixtures("internals")
 
 @pytest.fixture(params=BACKENDS)
 def target(request: pytest.FixtureRequest) -> LayoutTarget:
-    """Where the client runs (as ``layout_target``, plus the in-memory embedded store)."""
+    """Where the client runs: ``layout_target``'s four, plus the in-memory embedded store."""
     name = request.param
     if name == "memory":
         return LayoutTarget(name, "memory://", {})
