@@ -85,4 +85,4 @@ def minimums(session: nox.Session) -> None:
         "    assert version(name) == want, f'{name} {version(name)} is not {want}'\n"
     )
     session.run("python", "-c", check, *pins)
-    session.run("python", "-m", "pytest", "-p", "no:cacheprovider", *MINIMUM_TESTS, *session.posargs)
+    session.run("python", "-m", "pytest", *MINIMUM_TESTS, *session.posargs)

@@ -276,11 +276,15 @@ class WriteBatcher:
         await asyncio.wait([f.done for f in flushes if f.done is not None])
 
     def bind_loop(self) -> None:
-        """Serve the running loop from now on (before :meth:`aclose`).
+        """Serve the running loop from now on, as the storage does (before :meth:`aclose`).
 
-        :raises EventLoopConflictError: another loop has writes of this batcher pending.
+        :raises EventLoopConflictError: another loop has writes pending, or (storages with
+            ``bind_loop()``) a query in flight.
         """
         self._bind()
+        bind: Callable[[], None] | None = getattr(self._storage, "bind_loop", None)
+        if bind is not None:
+            bind()
 
     async def aclose(self) -> None:
         """Refuse new writes, then wait until every accepted or waiting write is settled."""

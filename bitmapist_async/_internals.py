@@ -18,7 +18,7 @@ takes the public-API path when the probe failed:
 - ``hiredis_replies``: redis-py's ``_AsyncHiredisParser.read_from_socket`` (replies read
   straight from the hiredis reader; fallback ``read_response``).
 - ``pool_books``: ``ConnectionPool._available_connections``, ``_in_use_connections`` and,
-  where present, ``_lock`` (close a dead loop's pooled sockets and give the pool a lock of the new loop;
+  where present, ``_lock`` (close a dead loop's pooled sockets, renew the pool's lock;
   fallback ``pool.reset()``, which leaves the sockets to the garbage collector).
 - ``cluster_books``: a ``RedisCluster`` node keeps its connections in ``_connections`` (reset
   a dead loop's; fallback: a client made from a URL is replaced, its sockets left to the

@@ -141,6 +141,11 @@ class AsyncLoopGuard:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._in_flight = 0
 
+    def check(self) -> None:
+        """:raises EventLoopConflictError: another loop has an operation in flight."""
+        if self._in_flight and asyncio.get_running_loop() is not self._loop:
+            raise conflict(self._what)
+
     async def __aenter__(self) -> None:
         running = asyncio.get_running_loop()
         if running is not self._loop:
@@ -166,6 +171,9 @@ class LoopGuard:
 
     def __init__(self, on_move: Callable[[Any], Any], what: str = "the client") -> None:
         pass
+
+    def check(self) -> None:
+        return None
 
     def __enter__(self) -> None:
         return None

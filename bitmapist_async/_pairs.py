@@ -407,6 +407,9 @@ class KeptConnections:
     def __init__(self, pool: Any = None) -> None:
         pass
 
+    def bind(self, pool: Any) -> None:
+        return None
+
     def take(self, pool: Any, args: tuple[str, ...]) -> Any:
         return pool.get_connection(*args)
 

@@ -456,6 +456,14 @@ class RedisStorage:
     async def ping(self) -> None:
         await self._client.ping()
 
+    def bind_loop(self) -> None:
+        """Bind the connections to the running event loop (dropping another loop's while
+        none is in use; see ``AsyncKeptConnections.bind``).
+
+        :raises EventLoopConflictError: another loop has a connection in use.
+        """
+        self._kept.bind(self._client.connection_pool)
+
     async def writes_idle(self) -> None:
         """The batcher has nothing queued or on the wire: give the connections kept for its
         flushes back to the pool (they would hold its slots while nothing is written)."""

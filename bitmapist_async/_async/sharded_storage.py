@@ -298,6 +298,17 @@ class ShardedStorage:
             return
         await self._run(plan_delete(self._layout, keys, await self.shards()))
 
+    def bind_loop(self) -> None:
+        """Check that no other event loop has a call in flight (then the next call moves the
+        connections to the running loop).
+
+        :raises EventLoopConflictError: another loop has a call in flight.
+        """
+        if self._inner is not None:
+            self._inner.bind_loop()
+        else:
+            self._loop_guard.check()
+
     async def ping(self) -> None:
         async with self._loop_guard:
             await self._connection().ping()

@@ -458,6 +458,14 @@ class RedisStorage:
     def ping(self) -> None:
         self._client.ping()
 
+    def bind_loop(self) -> None:
+        """Bind the connections to the running event loop (dropping another loop's while
+        none is in use; see ``KeptConnections.bind``).
+
+        :raises EventLoopConflictError: another loop has a connection in use.
+        """
+        self._kept.bind(self._client.connection_pool)
+
     def writes_idle(self) -> None:
         """The batcher has nothing queued or on the wire: give the connections kept for its
         flushes back to the pool (they would hold its slots while nothing is written)."""

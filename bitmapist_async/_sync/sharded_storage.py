@@ -300,6 +300,17 @@ class ShardedStorage:
             return
         self._run(plan_delete(self._layout, keys, self.shards()))
 
+    def bind_loop(self) -> None:
+        """Check that no other event loop has a call in flight (then the next call moves the
+        connections to the running loop).
+
+        :raises EventLoopConflictError: another loop has a call in flight.
+        """
+        if self._inner is not None:
+            self._inner.bind_loop()
+        else:
+            self._loop_guard.check()
+
     def ping(self) -> None:
         with self._loop_guard:
             self._connection().ping()

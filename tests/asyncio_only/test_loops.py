@@ -189,7 +189,7 @@ def test_calls_from_another_loop_while_a_query_is_in_flight(
     bm = Bitmapist(target.url, **target.options)
     day = bm.DayEvents(EVENT, NOW.year, NOW.month, NOW.day)
 
-    async def main() -> tuple[object, object, int]:
+    async def main() -> tuple[object, object, object, int]:
         await bm.mark_event(EVENT, 7, now=NOW)
         query = asyncio.ensure_future(day.count())
         while not on_the_wire(bm):  # noqa: ASYNC110 - the storage sets no event
@@ -197,11 +197,14 @@ def test_calls_from_another_loop_while_a_query_is_in_flight(
         # This loop is blocked in in_thread meanwhile: the query stays on the wire.
         other_query = in_thread(day.count)
         other_mark = in_thread(lambda: bm.mark_event(EVENT, 8, now=NOW))
-        return other_query, other_mark, await query
+        other_close = in_thread(bm.aclose)
+        return other_query, other_mark, other_close, await query
 
-    other_query, other_mark, count = asyncio.run(main())
+    other_query, other_mark, other_close, count = asyncio.run(main())
     assert isinstance(other_query, EventLoopConflictError), other_query
     assert isinstance(other_mark, EventLoopConflictError), other_mark
+    assert isinstance(other_close, EventLoopConflictError), other_close
+    assert not bm.closed
     assert count == 1
     assert asyncio.run(day.ids()) == [7]  # the refused mark wrote nothing
     asyncio.run(bm.aclose())
