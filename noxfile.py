@@ -69,9 +69,10 @@ def declared_minimums() -> list[str]:
     return pins
 
 
-@nox.session(default=False)
+@nox.session(python="3.10", default=False)
 def minimums(session: nox.Session) -> None:
-    """The core, batcher and loop tests on exactly the declared minimum of every dependency."""
+    """The core, batcher and loop tests on exactly the declared minimum of every dependency,
+    on the oldest Python supported (pyproject.toml's ``requires-python``)."""
     pins = declared_minimums()
     session.install("pytest", "pytest-asyncio", "pytest-timeout", "hypothesis")
     session.install(*pins)

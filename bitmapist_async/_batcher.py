@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import itertools
 import logging
 import os
@@ -333,6 +334,12 @@ class WriteBatcher:
         """Forget what a closed loop left queued: its callers' tasks are gone with it (none
         of these writes was acknowledged), and its futures can no longer be answered."""
         lost = self._pending
+        for flush in self._in_flight:
+            coroutine = flush.task.get_coro() if flush.task is not None else None
+            if inspect.iscoroutine(coroutine) and (
+                inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED
+            ):
+                coroutine.close()  # never started: nothing to unwind (and no warning)
         self._open = Flush()
         self._ready.clear()
         self._in_flight.clear()

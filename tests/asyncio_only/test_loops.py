@@ -266,3 +266,31 @@ def test_idle_client_moves_away_from_a_loop_still_running_in_another_thread(
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
         loop.close()
+
+
+def test_writes_a_closed_loop_left_queued_are_dropped_with_a_warning(
+    target: LayoutTarget, collected: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A loop closed with writes still queued (never acknowledged: their callers went with
+    it) does not strand the client: the next loop's call drops them, with a warning, and
+    works."""
+    bm = Bitmapist(target.url, **target.options)
+    keys = bm.options.mark_keys(EVENT, NOW, None, None)
+    loop = asyncio.new_event_loop()
+
+    async def queue() -> None:
+        bm._writer.write_mark(keys, 1, 1)  # its flush's task never gets to run
+
+    loop.run_until_complete(queue())
+    loop.close()
+    assert bm.pending_writes == len(keys)
+
+    async def step() -> list[int]:
+        await bm.mark_event(EVENT, 2, now=NOW)
+        ids = await bm.DayEvents(EVENT, NOW.year, NOW.month, NOW.day).ids()
+        await bm.aclose()
+        return ids
+
+    with caplog.at_level("WARNING", logger="bitmapist_async"):
+        assert asyncio.run(step()) == [2]
+    assert f"{len(keys)} write(s) queued on a closed event loop were dropped" in caplog.text
