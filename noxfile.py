@@ -6,6 +6,7 @@ import nox
 
 nox.options.sessions = ["tests", "lint", "docs"]
 nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True  # a skipped minimums run proves nothing
 
 
 @nox.session
