@@ -280,11 +280,15 @@ class AsyncKeptConnections:
         if running is old:
             return
         if old is not None:
-            kept = self._connections
-            if any(connection not in kept for connection in self._out):
+            if self._busy():
                 raise conflict("the client's Redis connection pool")
             self._move(pool, old)
         self._loop = running
+
+    def _busy(self) -> bool:
+        """Whether a connection is in use (other than those kept here)."""
+        kept = self._connections
+        return any(connection not in kept for connection in self._out)
 
     def _move(self, pool: Any, old: asyncio.AbstractEventLoop) -> None:
         connections = self._connections
@@ -334,6 +338,8 @@ class AsyncKeptConnections:
     async def release_all(self, pool: Any) -> None:
         """Bind *pool* to the running loop, then return every kept connection to it (before
         the pool closes, or when the batcher is idle)."""
+        if not self._connections and self._busy() and asyncio.get_running_loop() is not self._loop:
+            return  # nothing to give back, and another loop's calls hold the pool
         self.bind(pool)
         connections, self._connections = self._connections, []
         if self._forks == _forks:

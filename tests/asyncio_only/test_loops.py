@@ -181,7 +181,7 @@ def test_marks_from_another_loop_while_writes_are_pending(
 
 @pytest.mark.parametrize("target", ["classic", "sharded", "cluster"], indirect=True)
 def test_calls_from_another_loop_while_a_query_is_in_flight(
-    target: LayoutTarget, collected: None
+    target: LayoutTarget, collected: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A query on the wire on one loop: a query and a mark from another thread's loop each
     get :class:`EventLoopConflictError` (not asyncio's "attached to a different loop"); the
@@ -208,6 +208,7 @@ def test_calls_from_another_loop_while_a_query_is_in_flight(
     assert count == 1
     assert asyncio.run(day.ids()) == [7]  # the refused mark wrote nothing
     asyncio.run(bm.aclose())
+    assert "could not release" not in caplog.text  # (the other loop's idle housekeeping)
 
 
 def test_aclose_after_two_loops_used_it_at_once(target: LayoutTarget, collected: None) -> None:
