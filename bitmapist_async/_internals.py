@@ -11,8 +11,8 @@ takes the public-API path when the probe failed:
   whole flush's callers; fallback ``set_result`` on each future).
 - ``connection_streams``: a connected redis-py asyncio connection has ``_writer`` (a
   ``StreamWriter``) and ``_parser`` with ``_stream`` (a ``StreamReader`` whose ``_buffer`` is
-  a ``bytearray``) and ``_reader`` (hiredis); used to write packed commands, read ``SETBIT``
-  replies, check kept connections and reset a dead loop's connections (fallbacks:
+  a ``bytearray``) and, with the hiredis parser, ``_reader``; used to write packed commands,
+  read ``SETBIT`` replies, check kept connections and reset a dead loop's connections (fallbacks:
   ``send_packed_command``, ``read_response``, no connections kept between flushes,
   ``disconnect()``).
 - ``hiredis_replies``: redis-py's ``_AsyncHiredisParser.read_from_socket`` (replies read
@@ -118,14 +118,12 @@ def probe_connection(connection: Any) -> bool:
     if found is None:
         parser = getattr(connection, "_parser", None)
         stream = getattr(parser, "_stream", None)
-        reader = getattr(parser, "_reader", None)
         found = FAST.connection_streams = (
             isinstance(getattr(connection, "_writer", None), asyncio.StreamWriter)
             and hasattr(connection, "_reader")
             and isinstance(stream, asyncio.StreamReader)
             and isinstance(getattr(stream, "_buffer", None), bytearray)
-            and all(hasattr(reader, name) for name in ("feed", "gets", "has_data"))
-        )
+        )  # (the parser's hiredis ``_reader`` depends on the parser class: checked per use)
     return found
 
 

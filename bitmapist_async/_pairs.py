@@ -295,7 +295,14 @@ class AsyncKeptConnections:
         self._connections = []
         if FAST.pool_books:
             connections = [*pool._available_connections, *pool._in_use_connections]
-        forget_connections(connections, old)
+        if self._forks != _forks:
+            # A forked child: the sockets, and the epoll set of the parent's loop, are shared
+            # with the parent; closing them here would cut the parent's connections. They are
+            # kept, untouched (so their finalizers never run in this process either).
+            _INHERITED.extend(connections)
+            self._forks = _forks
+        else:
+            forget_connections(connections, old)
         self._out.clear()
         pool.reset()  # (the fallback: a socket not closed above is closed when collected)
         if FAST.pool_books:
@@ -372,6 +379,9 @@ def _watch(pool: Any, kept: AsyncKeptConnections) -> None:
 #: Forks this process is removed from its first ancestor (bumped in each forked child).
 _forks = 0
 
+#: A forked child's inherited connections, kept alive and never closed (see ``_move``).
+_INHERITED: list[Any] = []
+
 
 def _forked() -> None:
     global _forks
@@ -393,14 +403,16 @@ def _usable(connection: Any) -> bool:
         return False  # (redis-py >= 5.1; older ones have no re-authentication to wait for)
     writer = connection._writer
     parser = connection._parser
-    stream = getattr(parser, "_stream", None)
+    stream = getattr(parser, "_stream", None)  # (per connection: the parser class is an option)
+    reader = getattr(parser, "_reader", None)  # (hiredis's; redis-py's own parsers have none)
     return (
         writer is not None
         and not writer.is_closing()
         and isinstance(stream, asyncio.StreamReader)
         and not stream.at_eof()
         and not stream._buffer  # type: ignore[attr-defined]  # bytes nobody asked for
-        and not parser._reader.has_data()
+        and reader is not None
+        and not reader.has_data()
     )
 
 
