@@ -273,6 +273,7 @@ class RedisStorage:
         if (
             FAST.hiredis_replies
             and FAST.connection_streams
+            and _HIREDIS_READER is not None
             and isinstance(reader, _HIREDIS_READER)
             and str(getattr(connection, "protocol", 2)) == "2"
             and hasattr(parser, "read_from_socket")
