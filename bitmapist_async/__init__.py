@@ -41,6 +41,7 @@ from ._core.cohort import CohortTable as CohortTable
 from ._core.errors import BitmapistError as BitmapistError
 from ._core.errors import ClientClosedError as ClientClosedError
 from ._core.errors import EmbeddedStorageError as EmbeddedStorageError
+from ._core.errors import EventLoopConflictError as EventLoopConflictError
 from ._core.errors import ImportAbortedError as ImportAbortedError
 from ._core.errors import ImportInputError as ImportInputError
 from ._core.errors import ReadOnlyStoreError as ReadOnlyStoreError
@@ -77,6 +78,7 @@ __all__ = (
     "DayEvents",
     "EmbeddedStorage",
     "EmbeddedStorageError",
+    "EventLoopConflictError",
     "EventLog",
     "Expression",
     "Funnel",

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import itertools
 import logging
 import os
@@ -50,6 +51,8 @@ from ._core.failures import log_first_failure, log_give_up
 from ._core.options import MarkWrites, Write
 from ._core.write_options import WriteOptions, dedupe_writes
 from ._flush import Exhausted, Flush, Progress, failure_of, mask_of
+from ._internals import FAST, probe_loop
+from ._loops import conflict
 from ._wakeups import batches_wakeups, set_results
 
 if TYPE_CHECKING:
@@ -188,10 +191,12 @@ class WriteBatcher:
         ):
             # Is the bound loop the running one? On Python 3.11 asking costs a getpid() system
             # call; a standard loop records the thread it runs in (None once it stops), and a
-            # thread runs one loop at a time. (A forked child forgets the loop first. A loop
-            # nested inside another with nest_asyncio is not told apart from the outer one
-            # here; with writes pending the inner one could not write anyway, and its task
-            # then fails on a future of the other loop.)
+            # thread runs one loop at a time: _base_loop is set only where the probe found
+            # BaseEventLoop._thread_id (_internals.FAST.loop_thread_id; else asyncio is asked).
+            # (A forked child forgets the loop first. A loop nested inside another with
+            # nest_asyncio is not told apart from the outer one here; with writes pending the
+            # inner one could not write anyway, and its task then fails on a future of the
+            # other loop.)
             loop: asyncio.AbstractEventLoop | None = self._base_loop
             if loop is None or loop._thread_id != _get_ident():  # type: ignore[attr-defined]
                 loop = self._loop if _get_running_loop() is self._loop else None
@@ -272,6 +277,17 @@ class WriteBatcher:
                 flush.done = loop.create_future()
         await asyncio.wait([f.done for f in flushes if f.done is not None])
 
+    def bind_loop(self) -> None:
+        """Serve the running loop from now on, as the storage does (before :meth:`aclose`).
+
+        :raises EventLoopConflictError: another loop has writes pending, or (storages with
+            ``bind_loop()``) a query in flight.
+        """
+        self._bind()
+        bind: Callable[[], None] | None = getattr(self._storage, "bind_loop", None)
+        if bind is not None:
+            bind()
+
     async def aclose(self) -> None:
         """Refuse new writes, then wait until every accepted or waiting write is settled."""
         self._closed = True
@@ -279,15 +295,16 @@ class WriteBatcher:
             waiter = self._bind().create_future()
             self._idle.append(waiter)
             await waiter
-        if self._idle_task is not None:
-            await asyncio.wait([self._idle_task])
+        idle = self._idle_task
+        if idle is not None and idle.get_loop() is asyncio.get_running_loop():
+            await asyncio.wait([idle])
 
     # -- queueing ---------------------------------------------------------------------------
 
     def _bind(self) -> asyncio.AbstractEventLoop:
         """The running loop, which this batcher's futures and tasks belong to from now on.
 
-        :raises RuntimeError: another loop has writes of this batcher pending.
+        :raises EventLoopConflictError: another loop has writes of this batcher pending.
         """
         base = self._base_loop
         if (
@@ -299,12 +316,44 @@ class WriteBatcher:
             # asyncio is asked, so that a client can move to another loop
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
-            if self._loop is not None and (self._pending or self._room or self._in_flight):
-                raise RuntimeError("a client cannot write from two event loops at once")
+            old = self._loop
+            if old is not None and old.is_closed():
+                self._abandon(old)
+            elif old is not None and (self._pending or self._room or self._in_flight):
+                raise conflict("the client (it has writes pending on its loop)")
             self._loop = loop
-            self._base_loop = loop if isinstance(loop, asyncio.BaseEventLoop) else None
+            probe_loop(loop)
+            self._base_loop = None
+            if FAST.loop_thread_id and isinstance(loop, asyncio.BaseEventLoop):
+                self._base_loop = loop
             self._batched_wakeups = batches_wakeups(loop)
+            if self._idle_task is not None and self._idle_task.get_loop() is not loop:
+                self._idle_task = None  # (the storage binds its connections itself)
         return loop
+
+    def _abandon(self, old: asyncio.AbstractEventLoop) -> None:
+        """Forget what a closed loop left queued: its callers' tasks are gone with it (none
+        of these writes was acknowledged), and its futures can no longer be answered."""
+        lost = self._pending
+        for flush in self._in_flight:
+            coroutine = flush.task.get_coro() if flush.task is not None else None
+            if inspect.iscoroutine(coroutine) and (
+                inspect.getcoroutinestate(coroutine) == inspect.CORO_CREATED
+            ):
+                coroutine.close()  # never started: nothing to unwind (and no warning)
+        self._open = Flush()
+        self._ready.clear()
+        self._in_flight.clear()
+        self._in_flight_mask = 0
+        self._room.clear()
+        self._idle.clear()
+        self._pending = 0
+        self._scheduled = False  # its dispatch will not run
+        if lost:
+            logger.warning(
+                "%d write(s) queued on a closed event loop were dropped (never acknowledged)",
+                lost,
+            )
 
     async def _enqueue_when_room(self, writes: Sequence[Write], n: int, mask: int) -> None:
         await self._wait_for_room(n)

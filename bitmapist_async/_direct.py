@@ -115,6 +115,9 @@ class DirectWriter:
     def flush(self) -> None:
         """Nothing to wait for: sync writes are stored before the call returns."""
 
+    def bind_loop(self) -> None:
+        """Nothing to bind: a sync client has no event loop."""
+
     def close(self) -> None:
         self._closed = True
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from itertools import repeat
 from typing import cast
 
-from ._core.errors import WriteFailedError
+from ._core.errors import BitmapistError, EventLoopConflictError, WriteFailedError
 from ._core.failures import storage_failure
 from ._core.options import MarkWrites, Write
 from ._wakeups import set_results
@@ -180,10 +180,16 @@ def failure_of(
     error: BaseException | None,
     rejected: dict[tuple[str, int], Exception],
     target: str = "storage",
-) -> WriteFailedError | None:
-    """The exception one caller gets (a new instance each: tracebacks are per caller). Its
-    ``__cause__`` is the :class:`~bitmapist_async.StorageError` a query would get for the same
-    failure (which keeps the layer below's exception as its own cause)."""
+) -> BitmapistError | None:
+    """The exception one caller gets (a new instance each: tracebacks are per caller):
+    :class:`WriteFailedError`, whose ``__cause__`` is the
+    :class:`~bitmapist_async.StorageError` a query would get for the same failure (which keeps
+    the layer below's exception as its own cause), or :class:`EventLoopConflictError` when the
+    storage was busy on another event loop (nothing of the flush was sent)."""
+    if isinstance(error, EventLoopConflictError):
+        conflict = EventLoopConflictError(*error.args)
+        conflict.__cause__ = error.__cause__
+        return conflict
     if error is None:
         for key, offset, _ in writes:
             if (key, offset) in rejected:

@@ -21,6 +21,7 @@ the two sides really differ, written by hand once each.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
@@ -32,6 +33,10 @@ from ._batcher import AsyncWriteBatch as AsyncWriteBatch
 from ._batcher import WriteBatcher as AsyncWriter
 from ._direct import DirectWriter as Writer
 from ._direct import WriteBatch as WriteBatch
+from ._internals import FAST, probe_connection
+from ._loops import AsyncLoopGuard as AsyncLoopGuard
+from ._loops import LoopGuard as LoopGuard
+from ._loops import conflict, forget_connections, renew_locks
 
 __all__ = (
     "AsyncBlockingRunner",
@@ -39,6 +44,7 @@ __all__ = (
     "AsyncExpressionMixin",
     "AsyncIntReplies",
     "AsyncKeptConnections",
+    "AsyncLoopGuard",
     "AsyncPackedSender",
     "AsyncWriteBatch",
     "AsyncWriter",
@@ -47,6 +53,7 @@ __all__ = (
     "ExpressionMixin",
     "IntReplies",
     "KeptConnections",
+    "LoopGuard",
     "PackedSender",
     "WriteBatch",
     "Writer",
@@ -128,12 +135,13 @@ class AsyncPackedSender:
         redis-py's ``send_packed_command`` wraps the write in ``asyncio.wait_for`` when the
         connection has a ``socket_timeout``: a task, a timer and several turns of the event
         loop per flush, under a timeout the batcher already sets on the whole attempt. A
-        connection without a stream (not connected yet) still goes through redis-py.
+        connection without a stream (not connected yet) still goes through redis-py, as does
+        every connection without ``connection_streams`` (:mod:`bitmapist_async._internals`).
 
         :raises redis.ConnectionError: the connection broke (as redis-py reports it).
         """
-        writer = getattr(connection, "_writer", None)
-        if not isinstance(writer, asyncio.StreamWriter) or writer.is_closing():
+        writer = connection._writer if probe_connection(connection) else None
+        if writer is None or writer.is_closing():
             await connection.send_packed_command([data], check_health=False)
             return
         try:
@@ -166,13 +174,16 @@ class AsyncIntReplies:
         number grows. Returns how many leading replies were consumed that way: *count*, or
         fewer when another kind of reply came. Its bytes and what followed them in that chunk
         are then fed to the parser's reader, where the caller reads the remaining replies as
-        usual. Returns 0 for a parser of unknown shape and for a reader that holds data.
+        usual. Returns 0 for a parser of unknown shape and for a reader that holds data, and
+        without ``connection_streams`` (:mod:`bitmapist_async._internals`).
 
         Each reply is at least 4 bytes (``:0\r\n``): no more than ``4 * count`` bytes are read.
 
         :raises OSError: the connection broke (``ConnectionResetError`` for a closed one).
         """
-        stream = getattr(parser, "_stream", None)
+        if not FAST.connection_streams:
+            return 0
+        stream = getattr(parser, "_stream", None)  # (another parser class may lack them)
         reader = getattr(parser, "_reader", None)
         if not isinstance(stream, asyncio.StreamReader) or reader is None or reader.has_data():
             return 0
@@ -226,7 +237,8 @@ class IntReplies:
 
 
 class AsyncKeptConnections:
-    """Connections of a redis-py asyncio pool that flushes keep between flushes.
+    """Connections of a redis-py asyncio pool that flushes keep between flushes, and the event
+    loop that pool's connections belong to.
 
     Taking a connection from redis-py's pool and giving it back costs an ``asyncio.Lock``, a
     liveness check and connection-count bookkeeping each way: tens of microseconds per flush,
@@ -236,19 +248,69 @@ class AsyncKeptConnections:
     (as does any connection after an error). :meth:`release_all` hands them all back: the
     storage calls it when the batcher goes idle and when it closes, so kept connections hold
     pool slots only while writes are on their way.
+
+    Given the *pool*, it also watches every connection taken from it (its ``get_connection``
+    and ``release`` are wrapped) to move the pool to another event loop while nothing is on
+    the wire, or refuse with :class:`~bitmapist_async.EventLoopConflictError` (see
+    :mod:`bitmapist_async._loops`). Connections are kept only where ``connection_streams``
+    (:mod:`bitmapist_async._internals`) can tell a clean one; else each goes back at once.
     """
 
-    __slots__ = ("_connections", "_forks")
+    __slots__ = ("_connections", "_forks", "_loop", "_out")
 
     #: Connections kept at most (a batcher has ``max_in_flight`` flushes on the wire).
     LIMIT = 16
 
-    def __init__(self) -> None:
+    def __init__(self, pool: Any = None) -> None:
         self._connections: list[Any] = []
         self._forks = _forks  # (no getpid() system call per flush)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._out: set[Any] = set()  # taken from the pool and not given back (kept included)
+        if pool is not None:
+            _watch(pool, self)
+
+    def bind(self, pool: Any) -> None:
+        """Bind *pool*'s connections to the running loop: if they belong to another loop and
+        none is in use, drop them (see :mod:`bitmapist_async._loops`).
+
+        :raises EventLoopConflictError: another loop has a connection of *pool* in use.
+        """
+        running = asyncio.get_running_loop()
+        old = self._loop
+        if running is old:
+            return
+        if old is not None:
+            if self._busy():
+                raise conflict("the client's Redis connection pool")
+            self._move(pool, old)
+        self._loop = running
+
+    def _busy(self) -> bool:
+        """Whether a connection is in use (other than those kept here)."""
+        kept = self._connections
+        return any(connection not in kept for connection in self._out)
+
+    def _move(self, pool: Any, old: asyncio.AbstractEventLoop) -> None:
+        connections = self._connections
+        self._connections = []
+        if FAST.pool_books:
+            connections = [*pool._available_connections, *pool._in_use_connections]
+        if self._forks != _forks:
+            # A forked child: the sockets, and the epoll set of the parent's loop, are shared
+            # with the parent; closing them here would cut the parent's connections. They are
+            # kept, untouched (so their finalizers never run in this process either).
+            _INHERITED.extend(connections)
+            self._forks = _forks
+        else:
+            forget_connections(connections, old)
+        self._out.clear()
+        pool.reset()  # (the fallback: a socket not closed above is closed when collected)
+        if FAST.pool_books:
+            renew_locks(pool, "_lock", "_condition")
 
     async def take(self, pool: Any, args: tuple[str, ...]) -> Any:
         """A kept connection that is still usable, else one from *pool*."""
+        self.bind(pool)
         connections = self._connections
         if self._forks != _forks:  # a forked child: the parent's sockets are not ours
             connections.clear()
@@ -262,7 +324,11 @@ class AsyncKeptConnections:
 
     async def give_back(self, pool: Any, connection: Any) -> None:
         """Keep *connection* after a flush that went well (or return it to *pool*)."""
-        if len(self._connections) < self.LIMIT and self._forks == _forks:
+        if (
+            len(self._connections) < self.LIMIT
+            and self._forks == _forks
+            and FAST.connection_streams
+        ):
             self._connections.append(connection)
         else:
             await pool.release(connection)
@@ -277,15 +343,44 @@ class AsyncKeptConnections:
             await pool.release(connection)
 
     async def release_all(self, pool: Any) -> None:
-        """Return every kept connection to *pool* (before the pool closes)."""
+        """Bind *pool* to the running loop, then return every kept connection to it (before
+        the pool closes, or when the batcher is idle)."""
+        if not self._connections and self._busy() and asyncio.get_running_loop() is not self._loop:
+            return  # nothing to give back, and another loop's calls hold the pool
+        self.bind(pool)
         connections, self._connections = self._connections, []
         if self._forks == _forks:
             for connection in connections:
                 await pool.release(connection)
 
 
+def _watch(pool: Any, kept: AsyncKeptConnections) -> None:
+    """Route *pool*'s ``get_connection`` and ``release`` through *kept*'s loop binding (for
+    redis-py's own commands and pipelines as for the fast paths)."""
+    get_connection, release = pool.get_connection, pool.release
+
+    @functools.wraps(get_connection)
+    async def watched_get_connection(*args: Any, **kwargs: Any) -> Any:
+        kept.bind(pool)
+        connection = await get_connection(*args, **kwargs)
+        kept._out.add(connection)
+        probe_connection(connection)
+        return connection
+
+    @functools.wraps(release)
+    async def watched_release(connection: Any) -> None:
+        kept._out.discard(connection)
+        await release(connection)
+
+    pool.get_connection = watched_get_connection
+    pool.release = watched_release
+
+
 #: Forks this process is removed from its first ancestor (bumped in each forked child).
 _forks = 0
+
+#: A forked child's inherited connections, kept alive and never closed (see ``_move``).
+_INHERITED: list[Any] = []
 
 
 def _forked() -> None:
@@ -299,22 +394,23 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
 
 def _usable(connection: Any) -> bool:
     """Whether a kept asyncio connection is open, with nothing unread (as redis-py's pool
-    checks before it hands a connection out)."""
+    checks before it hands a connection out). Connections are kept only with
+    ``connection_streams``, whose attributes this reads."""
     should_reconnect = getattr(connection, "should_reconnect", None)
     if should_reconnect is not None and should_reconnect():  # redis-py's maintenance events
         return False
     if getattr(connection, "_re_auth_token", None) is not None:  # the pool re-authenticates
-        return False
-    writer = getattr(connection, "_writer", None)
-    parser = getattr(connection, "_parser", None)
-    stream = getattr(parser, "_stream", None)
-    reader = getattr(parser, "_reader", None)
+        return False  # (redis-py >= 5.1; older ones have no re-authentication to wait for)
+    writer = connection._writer
+    parser = connection._parser
+    stream = getattr(parser, "_stream", None)  # (per connection: the parser class is an option)
+    reader = getattr(parser, "_reader", None)  # (hiredis's; redis-py's own parsers have none)
     return (
         writer is not None
         and not writer.is_closing()
         and isinstance(stream, asyncio.StreamReader)
         and not stream.at_eof()
-        and not getattr(stream, "_buffer", b"")  # bytes nobody asked for
+        and not stream._buffer  # type: ignore[attr-defined]  # bytes nobody asked for
         and reader is not None
         and not reader.has_data()
     )
@@ -325,6 +421,12 @@ class KeptConnections:
     the pool and gives it back (a sync client may be shared by threads)."""
 
     __slots__ = ()
+
+    def __init__(self, pool: Any = None) -> None:
+        pass
+
+    def bind(self, pool: Any) -> None:
+        return None
 
     def take(self, pool: Any, args: tuple[str, ...]) -> Any:
         return pool.get_connection(*args)

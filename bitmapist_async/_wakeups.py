@@ -10,9 +10,10 @@ them all, in order and each in its own :mod:`contextvars` context, from a single
 What callers see does not change: the future is done with its result before its task runs,
 the task runs in its own context, a cancelled caller's future is left alone, and a callback
 that raises goes to the loop's exception handler like any other. This relies on
-``Future._callbacks`` (what asyncio's own ``Future.__repr__`` reads), so it is used only for
-futures of the exact :class:`asyncio.Future` type (:func:`batches_wakeups` says whether a
-loop makes them); anything else is settled with plain ``set_result``.
+``Future._callbacks`` (what asyncio's own ``Future.__repr__`` reads), so it is used only where
+:mod:`bitmapist_async._internals` found it and for futures of the exact :class:`asyncio.Future`
+type (:func:`batches_wakeups` says whether a loop makes them); anything else is settled with
+plain ``set_result`` (``tests/asyncio_only/test_wakeups.py`` and the batcher tests run both).
 
 The wake-ups let go of each future and task wake-up as they go, so each is freed once its
 task has run and before the next one runs. A woken caller usually queues its next mark at
@@ -29,6 +30,8 @@ from collections.abc import Callable, Iterable
 from contextvars import Context
 from typing import Any
 
+from ._internals import FAST, probe_loop
+
 __all__ = ("batches_wakeups", "set_results")
 
 _Wakeup = tuple[Callable[..., object], Context, "asyncio.Future[None]"]
@@ -36,12 +39,15 @@ _Wakeups = list[_Wakeup | None]  # None once run
 
 
 def batches_wakeups(loop: asyncio.AbstractEventLoop) -> bool:
-    """Whether :func:`set_results` may batch the wake-ups of *loop*'s futures."""
+    """Whether :func:`set_results` may batch the wake-ups of *loop*'s futures: they are of the
+    exact :class:`asyncio.Future` type, whose ``_callbacks`` the probe found
+    (``bitmapist_async._internals.FAST.future_callbacks``)."""
+    probe_loop(loop)
+    if not FAST.future_callbacks:
+        return False
     probe = loop.create_future()
     try:
-        return type(probe) is asyncio.Future and isinstance(
-            getattr(probe, "_callbacks", None), (list, type(None))
-        )
+        return type(probe) is asyncio.Future
     finally:
         probe.cancel()
 

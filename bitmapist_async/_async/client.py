@@ -227,6 +227,7 @@ class Bitmapist:
         """Write everything pending, then release connections. Idempotent."""
         if self._closed:
             return
+        self._writer.bind_loop()  # (raises EventLoopConflictError while busy on another loop)
         self._closed = True
         try:
             await self._writer.aclose()

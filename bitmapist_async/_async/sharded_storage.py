@@ -17,6 +17,7 @@ bitmapist-server ``scan`` walks the key space by slash depth (``keyscan.py``).
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -41,6 +42,8 @@ from .._core.shard_plan import (
 )
 from .._core.shards import ShardLayout
 from .._core.url import cluster_node_url, redact_url
+from .._loops import forget_cluster
+from .._pairs import AsyncLoopGuard
 from .keyscan import AsyncKeyScanner
 from .redis_storage import RedisStorage, redis_connect_kwargs
 from .storage import AsyncStorage, QueryResult
@@ -77,6 +80,8 @@ class ShardedStorage:
         self._scanner = AsyncKeyScanner()
         self._client: redis_api.Redis | RedisCluster | None = None
         self._cluster_url: tuple[str, dict[str, Any]] | None = None
+        # The event loop of a cluster client's connections (one Redis: its storage's pool).
+        self._loop_guard = AsyncLoopGuard(self._moved, "the client's Redis Cluster connections")
         node_url = cluster_node_url(target) if isinstance(target, str) else None
         if node_url is not None:
             assert isinstance(target, str)
@@ -134,11 +139,24 @@ class ShardedStorage:
             return []
         if self._inner is not None:  # one Redis: hand-packed commands, one round trip
             return await self._inner.execute_commands(commands)
-        async with self._connection().pipeline(transaction=False) as pipe:
+        async with self._loop_guard, self._connection().pipeline(transaction=False) as pipe:
             for command in commands:
                 pipe.execute_command(*command)
             replies: list[Any] = await pipe.execute()
         return replies
+
+    async def _moved(self, old: Any) -> None:
+        """The running event loop is not the one the cluster client's connections belong to,
+        and none is in use: drop them without running *old* (see ``bitmapist_async._loops``);
+        a client this storage made is made anew on first use."""
+        client = self._client
+        if not isinstance(client, RedisCluster):
+            return
+        forget_cluster(client, old)
+        if self._owns_client:
+            self._client = None
+            with contextlib.suppress(RuntimeError):  # (a connection forget_cluster missed)
+                await client.aclose()
 
     def _check_layout(self, stored: object) -> None:
         expected = str(self._layout.shard_bits).encode()
@@ -270,11 +288,13 @@ class ShardedStorage:
         physical = self._layout.scan_pattern(pattern)
         wanted = key_bytes(pattern)
         found: set[str] = set()
-        connection = self._connection()
-        if isinstance(connection, RedisCluster):
-            raws = [raw async for raw in connection.scan_iter(match=physical, count=_SCAN_COUNT)]
-        else:
-            raws = list(await self._scanner.scan(connection, physical))
+        async with self._loop_guard:
+            connection = self._connection()
+            if isinstance(connection, RedisCluster):
+                scanned = connection.scan_iter(match=physical, count=_SCAN_COUNT)
+                raws = [raw async for raw in scanned]
+            else:
+                raws = list(await self._scanner.scan(connection, physical))
         for raw in raws:
             key = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
             parsed = self._layout.parse(key)
@@ -287,14 +307,28 @@ class ShardedStorage:
             return
         await self._run(plan_delete(self._layout, keys, await self.shards()))
 
+    def bind_loop(self) -> None:
+        """Check that no other event loop has a call in flight (then the next call moves the
+        connections to the running loop).
+
+        :raises EventLoopConflictError: another loop has a call in flight.
+        """
+        if self._inner is not None:
+            self._inner.bind_loop()
+        else:
+            self._loop_guard.check()
+
     async def ping(self) -> None:
-        await self._connection().ping()
+        async with self._loop_guard:
+            await self._connection().ping()
 
     async def aclose(self) -> None:
         if self._inner is not None:
             await self._inner.aclose()
-        elif self._owns_client and self._client is not None:
-            await self._client.aclose()
+            return
+        async with self._loop_guard:  # (moved first: a dead loop's connections are dropped)
+            if self._owns_client and self._client is not None:
+                await self._client.aclose()
 
 
 def open_sharded_storage(

@@ -14,6 +14,7 @@ __all__ = (
     "ShardLayoutError",
     "RejectedWritesError",
     "EmbeddedStorageError",
+    "EventLoopConflictError",
     "ImportAbortedError",
     "ImportInputError",
     "ReadOnlyStoreError",
@@ -147,3 +148,9 @@ class ImportInputError(BitmapistError, ValueError):
     def __init__(self, message: str, summary: Any) -> None:
         super().__init__(message)
         self.summary = summary
+
+
+class EventLoopConflictError(BitmapistError, RuntimeError):
+    """A call from one event loop while the client is busy on another (writes pending or a
+    query in flight there). An idle client moves to the calling loop by itself; to use one
+    from several loops at once, give each loop (or thread) its own client."""

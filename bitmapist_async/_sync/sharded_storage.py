@@ -19,6 +19,7 @@ bitmapist-server ``scan`` walks the key space by slash depth (``keyscan.py``).
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -44,6 +45,8 @@ from .._core.shard_plan import (
 from .._core.shards import ShardLayout
 from .._core.url import cluster_node_url, redact_url
 from .keyscan import KeyScanner
+from .._loops import forget_cluster
+from .._pairs import LoopGuard
 from .redis_storage import RedisStorage, redis_connect_kwargs
 from .storage import Storage, QueryResult
 
@@ -79,6 +82,8 @@ class ShardedStorage:
         self._scanner = KeyScanner()
         self._client: redis_api.Redis | RedisCluster | None = None
         self._cluster_url: tuple[str, dict[str, Any]] | None = None
+        # The event loop of a cluster client's connections (one Redis: its storage's pool).
+        self._loop_guard = LoopGuard(self._moved, "the client's Redis Cluster connections")
         node_url = cluster_node_url(target) if isinstance(target, str) else None
         if node_url is not None:
             assert isinstance(target, str)
@@ -136,11 +141,24 @@ class ShardedStorage:
             return []
         if self._inner is not None:  # one Redis: hand-packed commands, one round trip
             return self._inner.execute_commands(commands)
-        with self._connection().pipeline(transaction=False) as pipe:
+        with self._loop_guard, self._connection().pipeline(transaction=False) as pipe:
             for command in commands:
                 pipe.execute_command(*command)
             replies: list[Any] = pipe.execute()
         return replies
+
+    def _moved(self, old: Any) -> None:
+        """The running event loop is not the one the cluster client's connections belong to,
+        and none is in use: drop them without running *old* (see ``bitmapist_async._loops``);
+        a client this storage made is made anew on first use."""
+        client = self._client
+        if not isinstance(client, RedisCluster):
+            return
+        forget_cluster(client, old)
+        if self._owns_client:
+            self._client = None
+            with contextlib.suppress(RuntimeError):  # (a connection forget_cluster missed)
+                client.close()
 
     def _check_layout(self, stored: object) -> None:
         expected = str(self._layout.shard_bits).encode()
@@ -272,11 +290,13 @@ class ShardedStorage:
         physical = self._layout.scan_pattern(pattern)
         wanted = key_bytes(pattern)
         found: set[str] = set()
-        connection = self._connection()
-        if isinstance(connection, RedisCluster):
-            raws = [raw for raw in connection.scan_iter(match=physical, count=_SCAN_COUNT)]
-        else:
-            raws = list(self._scanner.scan(connection, physical))
+        with self._loop_guard:
+            connection = self._connection()
+            if isinstance(connection, RedisCluster):
+                scanned = connection.scan_iter(match=physical, count=_SCAN_COUNT)
+                raws = [raw for raw in scanned]
+            else:
+                raws = list(self._scanner.scan(connection, physical))
         for raw in raws:
             key = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else raw
             parsed = self._layout.parse(key)
@@ -289,14 +309,28 @@ class ShardedStorage:
             return
         self._run(plan_delete(self._layout, keys, self.shards()))
 
+    def bind_loop(self) -> None:
+        """Check that no other event loop has a call in flight (then the next call moves the
+        connections to the running loop).
+
+        :raises EventLoopConflictError: another loop has a call in flight.
+        """
+        if self._inner is not None:
+            self._inner.bind_loop()
+        else:
+            self._loop_guard.check()
+
     def ping(self) -> None:
-        self._connection().ping()
+        with self._loop_guard:
+            self._connection().ping()
 
     def close(self) -> None:
         if self._inner is not None:
             self._inner.close()
-        elif self._owns_client and self._client is not None:
-            self._client.close()
+            return
+        with self._loop_guard:  # (moved first: a dead loop's connections are dropped)
+            if self._owns_client and self._client is not None:
+                self._client.close()
 
 
 def open_sharded_storage(

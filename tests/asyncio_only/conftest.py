@@ -6,6 +6,7 @@ These tests cut, hold and restart servers, so they never use the session's serve
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -13,6 +14,7 @@ import redis
 
 from bitmapist_async import Bitmapist
 from bitmapist_async._flush import Flush
+from bitmapist_async._internals import forced_fallbacks
 
 from ..servers import RedisProcess, redis_server_binary
 from .proxy import RedisProxy
@@ -105,3 +107,17 @@ async def held_and_open(bm: Bitmapist, event: str) -> tuple[asyncio.Future[None]
     await callbacks_run()  # the second call has joined the open flush
     assert bm.pending_writes == 6
     return first, second
+
+
+@pytest.fixture(params=["fast", "fallback"])
+def internals(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the test with the fast paths that read asyncio's and redis-py's internals, and
+    again with every one forced off (their public-API fallbacks; see
+    ``bitmapist_async._internals``)."""
+    if request.param == "fallback":
+        # Without the transport internals, a closed loop's sockets close when collected, with
+        # the ResourceWarning asyncio gives any transport collected open (docs/batching.md).
+        # (pytest restores the filters after the test)
+        warnings.simplefilter("ignore", ResourceWarning)
+    with forced_fallbacks(request.param == "fallback"):
+        yield request.param

@@ -16,6 +16,9 @@ from .conftest import Arrivals
 from .proxy import RedisProxy
 
 NOW = datetime(2026, 11, 28, 13, 45, tzinfo=timezone.utc)
+
+#: Each test runs with the fast paths and again with their public-API fallbacks.
+pytestmark = pytest.mark.usefixtures("internals")
 CAP = 9  # three marks of three SETBITs
 
 

@@ -12,6 +12,7 @@ import redis.asyncio as redis_api
 
 from bitmapist_async import Bitmapist, WriteFailedError, WriteOptions
 from bitmapist_async._async.redis_storage import RedisStorage, redis_connect_kwargs
+from bitmapist_async._internals import FAST, forced_fallbacks
 from bitmapist_async._pairs import AsyncKeptConnections
 
 from ..servers import RedisProcess
@@ -134,6 +135,12 @@ async def test_a_refused_write_keeps_its_clean_connection(
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
 async def test_a_forked_child_does_not_use_the_parents_connections() -> None:
+    with forced_fallbacks(False):
+        FAST.connection_streams = True  # (connections are kept only with the fast path)
+        await _forked_child_keeps_its_own()
+
+
+async def _forked_child_keeps_its_own() -> None:
     kept = AsyncKeptConnections()
     parents = object()
     kept._connections.append(parents)
