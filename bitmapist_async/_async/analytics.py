@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -29,13 +28,12 @@ from .._core.analytics_plan import (
     rolling_local,
     step_label,
 )
-from .._core.cohort_local import have_bitwise_count
-from .._core.errors import StorageTimeoutError, StorageUnavailableError
+from .._core.cohort_local import numpy_choice
 from .._core.periods import DayPeriod, Period, YearPeriod
 from .._core.plan import BitOpStep, Leaf, Node, Query
 from .._core.ranges import Unit, check_unit, enumerate_periods, local_instant, period_args
 from .._core.validate import check_name
-from .evaluate import run_plan
+from .evaluate import run_with_temporaries
 from .events import Expression, PeriodEvents
 from .storage import QueryResult
 
@@ -123,45 +121,16 @@ def _labels(bm: Bitmapist, periods: Sequence[Period]) -> list[datetime]:
     return [p.start().replace(tzinfo=tz) for p in periods]
 
 
-def _numpy_choice(bm: Bitmapist) -> bool | None:
-    """The client's ``use_numpy``, unless numpy >= 2 is missing (then pure Python)."""
-    return bm.use_numpy if bm.use_numpy is False or have_bitwise_count() else False
-
-
-async def _run(
-    bm: Bitmapist,
-    steps: Sequence[BitOpStep],
-    queries: Sequence[Query],
-    temp_keys: Sequence[str],
-) -> list[QueryResult]:
-    """Evaluate in one round trip, then delete the temporary keys in a second (if any).
-
-    After a failure the keys are deleted on a best-effort basis, except when storage did not
-    answer (timed out or unreachable): then they expire after ``bitop_ttl`` instead of making
-    the caller wait a second deadline.
-    """
-    try:
-        results = await run_plan(bm._queries, bm.options.scheme, steps, queries)
-    except Exception as exc:
-        if temp_keys and not isinstance(exc, (StorageTimeoutError, StorageUnavailableError)):
-            with suppress(Exception):
-                await bm._queries.delete(temp_keys)
-        raise
-    if temp_keys:
-        await bm._queries.delete(temp_keys)
-    return results
-
-
 async def _counts(bm: Bitmapist, nodes: Sequence[Node], window: int, compute: Compute) -> list[int]:
     """The size of the union of every *window* consecutive selections."""
     scheme, token = bm.options.scheme, secrets.token_hex(8)
     if compute == "local":
         fetch = plan_fetch(nodes, scheme, token)
-        results = await _run(bm, fetch.steps, fetch.queries, fetch.temp_keys)
+        results = await _run_plan(bm, fetch.steps, fetch.queries, fetch.temp_keys)
         bitmaps = [_bytes(results[i]) for i in fetch.index]
-        return rolling_local(bitmaps, window, _numpy_choice(bm))
+        return rolling_local(bitmaps, window, numpy_choice(bm.use_numpy))
     plan = plan_rolling(nodes, window, scheme, token)
-    return _ints(await _run(bm, plan.steps, plan.queries, plan.temp_keys))
+    return _ints(await _run_plan(bm, plan.steps, plan.queries, plan.temp_keys))
 
 
 def _bytes(result: QueryResult) -> bytes:
@@ -238,17 +207,26 @@ async def funnel(
     scheme, token = bm.options.scheme, secrets.token_hex(8)
     if mode == "local":
         fetch = plan_fetch([*first, *(n for step in later for n in step)], scheme, token)
-        results = await _run(bm, fetch.steps, fetch.queries, fetch.temp_keys)
+        results = await _run_plan(bm, fetch.steps, fetch.queries, fetch.temp_keys)
         bitmaps = [_bytes(results[i]) for i in fetch.index]
         n, m = len(first), len(periods)
         rest = [bitmaps[n + k * m : n + (k + 1) * m] for k in range(len(later))]
-        per_cohort = funnel_local(bitmaps[:n], rest, reach, _numpy_choice(bm))
+        per_cohort = funnel_local(bitmaps[:n], rest, reach, numpy_choice(bm.use_numpy))
     else:
         plan = plan_funnel(first, later, reach, scheme, token)
-        flat = _ints(await _run(bm, plan.steps, plan.queries, plan.temp_keys))
+        flat = _ints(await _run_plan(bm, plan.steps, plan.queries, plan.temp_keys))
         k = len(specs)
         per_cohort = [flat[p * k : (p + 1) * k] for p in range(len(cohorts))]
     return Funnel(
         tuple(step_label(s) for s in specs),
         list(zip(_labels(bm, cohorts), per_cohort, strict=True)),
     )
+
+
+async def _run_plan(
+    bm: Bitmapist,
+    steps: Sequence[BitOpStep],
+    queries: Sequence[Query],
+    temp_keys: Sequence[str],
+) -> list[QueryResult]:
+    return await run_with_temporaries(bm._queries, bm.options.scheme, steps, queries, temp_keys)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
 from typing import TYPE_CHECKING, Literal, TypeAlias, cast
 
 from .._core.cohort import (
@@ -20,12 +19,12 @@ from .._core.cohort import (
     native_layout,
     period_fields,
 )
-from .._core.cohort_local import have_bitwise_count, plan_local
+from .._core.cohort_local import numpy_choice, plan_local
 from .._core.cohort_plan import plan_table
 from .._core.compute_choice import choose_compute, leaf_keys
 from .._core.periods import Period
 from .._core.plan import BitOpStep, Node, Query, make_op
-from .evaluate import run_plan
+from .evaluate import run_with_temporaries
 from .events import Expression, PeriodEvents
 
 if TYPE_CHECKING:
@@ -132,38 +131,24 @@ async def cohort_table(
         compute = choose_compute(sizes)
     if compute == "local":
         local = plan_local(cohort_nodes, return_nodes, query.num_of_rows, scheme, token)
-        results = await _run(bm, local.steps, local.queries, local.temp_keys)
+        results = await _run_plan(bm, local.steps, local.queries, local.temp_keys)
         rows = local.rows(
-            results, layout.labels, query.retention, query.as_percent, _numpy_choice(bm)
+            results, layout.labels, query.retention, query.as_percent, numpy_choice(bm.use_numpy)
         )
     else:
         plan = plan_table(
             cohort_nodes, return_nodes, query.num_of_rows, query.retention, scheme, token
         )
-        results = await _run(bm, plan.steps, plan.queries, plan.temp_keys)
+        results = await _run_plan(bm, plan.steps, plan.queries, plan.temp_keys)
         rows = plan.rows(results, layout.labels, query.as_percent)
     return CohortTable(rows, query)
 
 
-def _numpy_choice(bm: Bitmapist) -> bool | None:
-    """The client's ``use_numpy``, unless numpy >= 2 is missing (then pure Python)."""
-    return bm.use_numpy if bm.use_numpy is False or have_bitwise_count() else False
-
-
-async def _run(
+async def _run_plan(
     bm: Bitmapist,
     steps: Sequence[BitOpStep],
     queries: Sequence[Query],
     temp_keys: Sequence[str],
 ) -> list[int | bytes]:
-    """Evaluate in one round trip, then delete the temporary keys in a second (if any)."""
-    try:
-        results = await run_plan(bm._queries, bm.options.scheme, steps, queries)
-    except BaseException:
-        if temp_keys:
-            with suppress(Exception):  # best effort: the keys also expire after bitop_ttl
-                await bm._queries.delete(temp_keys)
-        raise
-    if temp_keys:
-        await bm._queries.delete(temp_keys)
+    results = await run_with_temporaries(bm._queries, bm.options.scheme, steps, queries, temp_keys)
     return cast("list[int | bytes]", results)  # cohort plans have no ids queries

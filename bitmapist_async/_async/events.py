@@ -7,14 +7,21 @@ steps and runs them plus the query in one pipelined round trip.
 
 from __future__ import annotations
 
-import dataclasses
 from array import array
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from .._core.decode import decode_segment_ids
-from .._core.periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
+from .._core.periods import (
+    DayPeriod,
+    HourPeriod,
+    MonthPeriod,
+    Period,
+    WeekPeriod,
+    YearPeriod,
+    period_fields,
+)
 from .._core.plan import Leaf, Node, Op, Plan, Query, QueryKind, compile_plan, make_op
 from .._core.validate import check_name, check_uid
 from .._pairs import AsyncExpressionMixin
@@ -263,7 +270,7 @@ class PeriodEvents(_Event):
 
     def _init(self, event_name: str, given: tuple[int | None, ...]) -> None:
         bm = self._client()
-        now = _period_fields(self._period_type.from_datetime(bm.options.now_local()))
+        now = period_fields(self._period_type.from_datetime(bm.options.now_local()))
         self._setup(bm, check_name(event_name), self._period_type(*_fill(given, now)))
 
     @classmethod
@@ -319,12 +326,8 @@ class PeriodEvents(_Event):
         return self._bm.options.aware(self.period.end())
 
     def __repr__(self) -> str:
-        fields = ", ".join(str(v) for v in _period_fields(self.period))
+        fields = ", ".join(str(v) for v in period_fields(self.period))
         return f"{type(self).__name__}({self.event_name!r}, {fields})"
-
-
-def _period_fields(period: Period) -> tuple[int, ...]:
-    return tuple(getattr(period, f.name) for f in dataclasses.fields(period))  # type: ignore[arg-type]
 
 
 def _fill(given: tuple[int | None, ...], now: tuple[int, ...]) -> tuple[int, ...]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal, TypeAlias, cast, get_args
 
-from .periods import DayPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
+from .periods import DayPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod, period_fields
 from .validate import check_name
 
 __all__ = (
@@ -272,18 +272,6 @@ def period_of(time_group: TimeGroup, when: datetime | date) -> Period:
     if time_group == "months":
         return MonthPeriod.from_datetime(dt)
     return YearPeriod.from_datetime(dt)
-
-
-def period_fields(period: Period) -> tuple[int, ...]:
-    """The constructor arguments of the event class for *period*: ``(year, month, day)``,
-    ``(iso_year, week)``, ``(year, month)`` or ``(year,)``."""
-    if isinstance(period, DayPeriod):
-        return (period.year, period.month, period.day)
-    if isinstance(period, WeekPeriod):
-        return (period.year, period.week)
-    if isinstance(period, MonthPeriod):
-        return (period.year, period.month)
-    return (cast("YearPeriod", period).year,)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from .keys import KeyScheme
 from .numpy_lazy import numpy_with_bitwise_count as _numpy
 from .plan import BitOpStep, Node, Query
 
-__all__ = ("LocalPlan", "count_cells", "have_bitwise_count", "plan_local")
+__all__ = ("LocalPlan", "count_cells", "have_bitwise_count", "numpy_choice", "plan_local")
 
 
 Counts = tuple[list[int], list[int], list[list[int]]]
@@ -29,6 +29,12 @@ Counts = tuple[list[int], list[int], list[list[int]]]
 def have_bitwise_count() -> bool:
     """Whether numpy >= 2 (``numpy.bitwise_count``) is importable."""
     return _numpy() is not None
+
+
+def numpy_choice(use_numpy: bool | None) -> bool | None:
+    """A client's ``use_numpy`` for local counting, unless numpy >= 2 is missing (then pure
+    Python)."""
+    return use_numpy if use_numpy is False or have_bitwise_count() else False
 
 
 def _counts_python(

@@ -20,6 +20,7 @@ __all__ = (
     "WeekPeriod",
     "YearPeriod",
     "iso_weeks_in_year",
+    "period_fields",
 )
 
 _MIN_YEAR = 1
@@ -269,3 +270,19 @@ class HourPeriod(Period):
 
     def end(self) -> datetime:
         return datetime(self.year, self.month, self.day, self.hour, 59, 59, 999999)
+
+
+def period_fields(period: Period) -> tuple[int, ...]:
+    """The event class's arguments for *period*: ``(year, month, day, hour)`` for an hour,
+    ``(year, month, day)``, ``(iso_year, week)``, ``(year, month)`` or ``(year,)``."""
+    if isinstance(period, HourPeriod):
+        return (period.year, period.month, period.day, period.hour)
+    if isinstance(period, DayPeriod):
+        return (period.year, period.month, period.day)
+    if isinstance(period, WeekPeriod):
+        return (period.year, period.week)
+    if isinstance(period, MonthPeriod):
+        return (period.year, period.month)
+    if isinstance(period, YearPeriod):
+        return (period.year,)
+    raise TypeError(f"expected a period, got {period!r}")

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal, TypeAlias, get_args
 
 from .periods import DayPeriod, HourPeriod, MonthPeriod, Period, WeekPeriod, YearPeriod
+from .periods import period_fields as period_args
 from .validate import to_local
 
 __all__ = (
@@ -85,21 +86,6 @@ def local_instant(name: str, value: object, unit: Unit, tz: object) -> datetime:
         return to_local(value, tz)  # type: ignore[arg-type]
     except ValueError as exc:
         raise ValueError(f"{name}: {exc}") from None
-
-
-def period_args(period: Period) -> tuple[int, ...]:
-    """The event class's arguments for *period*: ``(year, month, day, hour)`` for an hour,
-    ``(year, month, day)``, ``(iso_year, week)``, ``(year, month)`` or ``(year,)``."""
-    if isinstance(period, HourPeriod):
-        return (period.year, period.month, period.day, period.hour)
-    if isinstance(period, DayPeriod):
-        return (period.year, period.month, period.day)
-    if isinstance(period, WeekPeriod):
-        return (period.year, period.week)
-    if isinstance(period, MonthPeriod):
-        return (period.year, period.month)
-    assert isinstance(period, YearPeriod)
-    return (period.year,)
 
 
 def _ordinal(period: Period) -> int:

@@ -12,13 +12,15 @@ from. Plans without ``NOT`` go to storage unchanged, in one round trip.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 
 from .._core.decode import largest_id
+from .._core.errors import StorageTimeoutError, StorageUnavailableError
 from .._core.keys import KeyScheme
 from .._core.plan import BitOpStep, Query, complement_stage, resolve_complements
 from .storage import SegmentedStorage, Storage, QueryResult
 
-__all__ = ("resolve_steps", "run_plan")
+__all__ = ("resolve_steps", "run_plan", "run_with_temporaries")
 
 
 def resolve_steps(
@@ -44,6 +46,32 @@ def run_plan(
 ) -> list[QueryResult]:
     """``storage.evaluate(steps, queries)`` with the library's meaning of ``NOT``."""
     return storage.evaluate(resolve_steps(storage, scheme, steps), queries)
+
+
+def run_with_temporaries(
+    storage: Storage,
+    scheme: KeyScheme,
+    steps: Sequence[BitOpStep],
+    queries: Sequence[Query],
+    temp_keys: Sequence[str],
+) -> list[QueryResult]:
+    """:func:`run_plan` in one round trip, then delete the plan's temporary keys in a second
+    (if it has any): what cohorts and analytics run.
+
+    After a failure the keys are deleted on a best-effort basis, except when storage did not
+    answer (timed out or unreachable): then they expire after ``bitop_ttl`` instead of making
+    the caller wait a second deadline.
+    """
+    try:
+        results = run_plan(storage, scheme, steps, queries)
+    except Exception as exc:
+        if temp_keys and not isinstance(exc, (StorageTimeoutError, StorageUnavailableError)):
+            with suppress(Exception):
+                storage.delete(temp_keys)
+        raise
+    if temp_keys:
+        storage.delete(temp_keys)
+    return results
 
 
 def _largest_ids(

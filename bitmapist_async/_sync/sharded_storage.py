@@ -44,9 +44,9 @@ from .._core.shard_plan import (
 )
 from .._core.shards import ShardLayout
 from .._core.url import cluster_node_url, redact_url
-from .keyscan import KeyScanner
 from .._loops import forget_cluster
 from .._pairs import LoopGuard
+from .keyscan import KeyScanner
 from .redis_storage import RedisStorage, redis_connect_kwargs
 from .storage import Storage, QueryResult
 
