@@ -147,7 +147,9 @@ def test_usage_and_file_errors(redis_url: str, tmp_path: Path) -> None:
     assert missing.stdout.startswith("import failed\n")
     assert missing.stderr.startswith("bitmapist-async import: error: import failed: FileNotFound")
     port = free_port()
-    down = _run(f"redis://:hunter2@127.0.0.1:{port}/0", str(write_csv(tmp_path / "a.csv", make_rows(3))))
+    down = _run(
+        f"redis://:hunter2@127.0.0.1:{port}/0", str(write_csv(tmp_path / "a.csv", make_rows(3)))
+    )
     assert down.returncode == 1
     assert down.stderr.splitlines() == [
         "bitmapist-async import: error: import failed: StorageUnavailableError: cannot reach "

@@ -47,10 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            sub: argparse.ArgumentParser = action.choices[command]
+            return sub
+    raise AssertionError("no subcommands")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse *argv* and run the chosen subcommand; return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # reported by the subcommand's parser, with its usage line
+        _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(extra)}")
     return run_command(args.run, args, f"bitmapist-async {args.command}")
 
 

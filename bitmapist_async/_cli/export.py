@@ -17,6 +17,7 @@ from .progress import PROGRESS_HELP, CountProgress, Progress
 from .transfer import (
     CopyStats,
     copy_entries,
+    guarded,
     is_store_url,
     list_keys,
     open_store,
@@ -66,6 +67,7 @@ async def run_export(
         if is_store_url(output):
             target = open_store(output)
             try:
+                await guarded(target, target.ping())  # fail before reading, even with no keys
                 return await copy_entries(entries, target, copied)
             finally:
                 await target.aclose()

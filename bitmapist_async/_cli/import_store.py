@@ -18,6 +18,7 @@ from .transfer import (
     DumpError,
     Entry,
     copy_entries,
+    guarded,
     is_store_url,
     list_keys,
     open_store,
@@ -67,6 +68,7 @@ async def _copy(entries: Any, total: int, target_url: str, progress: Progress) -
     report = CountProgress(progress, total)
     target = open_store(target_url)
     try:
+        await guarded(target, target.ping())  # fail before writing, even with no keys
         return await copy_entries(entries, target, lambda s: report(s.keys, s.nbytes))
     finally:
         await target.aclose()

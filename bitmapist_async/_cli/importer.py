@@ -92,7 +92,6 @@ class _Progress:
             self._out.line(
                 f"chunk {summary.chunks_written} written: {summary.rows_imported:,} rows "
                 f"imported through {summary.position}"
-                + (f", {summary.rows_rejected:,} rejected" if summary.rows_rejected else "")
             )
 
     def close(self) -> None:

@@ -15,7 +15,7 @@ from .._async.sharded_storage import ShardedStorage
 from .._core.errors import BitmapistError, ShardLayoutError
 from .._core.plan import Query
 from .._core.shards import DEFAULT_SHARD_BITS, LAYOUTS, Layout, ShardLayout, check_shard_bits
-from .._core.url import cluster_node_url, read_only_url
+from .._core.url import cluster_node_url, is_embedded_url, read_only_url
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from .progress import PROGRESS_HELP, CountProgress, Progress
 from .transfer import guarded
@@ -92,6 +92,8 @@ async def detect_layout(url: str, key_prefix: str) -> tuple[Layout, int]:
     """The layout of the keys under *key_prefix* at *url*: ``("sharded", shard_bits)`` when a
     sharded client recorded its ``shard_bits`` there (or *url* is a cluster), else
     ``("classic", DEFAULT_SHARD_BITS)``."""
+    if is_embedded_url(url):  # the embedded store keeps one layout: the classic one
+        return "classic", DEFAULT_SHARD_BITS
     try:
         layout = ShardLayout(key_prefix)
     except ValueError:  # braces in the prefix: only the classic layout can use it
