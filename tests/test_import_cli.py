@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis
 
-from .servers import free_port
 from .eventlogs import LogRow, make_rows, mark_reference, snapshot, write_csv
+from .servers import free_port
 
 CHUNK = 40
 
