@@ -364,3 +364,15 @@ def test_a_store_url_that_is_malformed_is_a_usage_error(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("bitmapist-async export: error: ")
     assert len(done.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_docs_cli_md_documents_every_option(command: str) -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    section = text[text.index(f"\n## {command}\n") :]
+    section = section[: section.find("\n## ", 1)] if "\n## " in section[1:] else section
+    for action in _subparsers()[command]._actions:
+        if action.help == argparse.SUPPRESS or "-h" in action.option_strings:
+            continue
+        names = action.option_strings or [(action.metavar or action.dest).upper()]
+        assert any(f"`{name}" in section for name in names), (command, names)

@@ -256,7 +256,7 @@ def register(subparsers: Any) -> None:
         "--timestamp-column",
         default="timestamp",
         metavar="NAME",
-        help="timestamp column: ISO 8601 or Unix seconds (default timestamp)",
+        help="timestamp column: ISO 8601, or epoch seconds or milliseconds (default timestamp)",
     )
     parser.add_argument(
         "--chunk-rows",

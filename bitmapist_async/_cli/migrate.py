@@ -280,7 +280,10 @@ def register(subparsers: Any) -> None:
         "--layout", choices=LAYOUTS, required=True, help="destination key layout (required)"
     )
     parser.add_argument(
-        "--key-prefix", default="trackist_", metavar="PREFIX", help="source key prefix"
+        "--key-prefix",
+        default="trackist_",
+        metavar="PREFIX",
+        help="source key prefix (default trackist_)",
     )
     parser.add_argument(
         "--to-key-prefix", metavar="PREFIX", help="destination key prefix (default: the same)"
