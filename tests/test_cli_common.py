@@ -374,5 +374,5 @@ def test_docs_cli_md_documents_every_option(command: str) -> None:
     for action in _subparsers()[command]._actions:
         if action.help == argparse.SUPPRESS or "-h" in action.option_strings:
             continue
-        names = action.option_strings or [(action.metavar or action.dest).upper()]
+        names = action.option_strings or [str(action.metavar or action.dest).upper()]
         assert any(f"`{name}" in section for name in names), (command, names)
