@@ -9,8 +9,10 @@ import argparse
 import os
 import pty
 import re
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -157,6 +159,29 @@ def test_an_unreachable_server_is_one_line_and_exit_1(
     assert "Traceback (most recent call last):" in debug.stderr
     assert "StorageUnavailableError" in debug.stderr
     assert debug.stderr.splitlines()[-1] == lines[0]
+
+
+@pytest.mark.parametrize("command", ["export", "import-store", "migrate"])
+def test_a_silent_server_fails_at_the_deadline(command: str, tmp_path: Path) -> None:
+    with socket.socket() as listener:  # connections complete in the backlog, never answered
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        url = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+        args = {
+            "export": ["export", "--from", url, "-"],
+            "import-store": ["import-store", "--to", "memory://", url],
+            "migrate": ["migrate", "--from", url, "--to", "memory://", "--layout", "classic"],
+        }[command]
+        began = time.monotonic()
+        done = cli(*args, "--timeout", "0.5")
+        elapsed = time.monotonic() - began
+    assert done.returncode == 1
+    assert re.fullmatch(
+        rf"bitmapist-async {command}: error: {re.escape(url)}( \(sharded, shard_bits=20\))? "
+        r"did not answer within 0.5 s\n",
+        done.stderr,
+    ), done.stderr
+    assert elapsed < 20
 
 
 def test_import_against_an_unreachable_server(tmp_path: Path) -> None:

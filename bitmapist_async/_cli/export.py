@@ -16,12 +16,14 @@ from .common import EXIT_STATUS_TEXT, add_store_option
 from .progress import PROGRESS_HELP, CountProgress, Progress
 from .transfer import (
     CopyStats,
+    add_timeout_option,
     copy_entries,
     guarded,
     is_store_url,
     list_keys,
     open_store,
     read_store,
+    round_trip_seconds,
     write_dump,
 )
 
@@ -87,6 +89,7 @@ async def run_export(
 
 
 def _run(args: argparse.Namespace) -> int:
+    round_trip_seconds.set(args.timeout)
     progress = Progress(sys.stderr, args.progress)
     try:
         stats = asyncio.run(
@@ -134,5 +137,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP
     )
+    add_timeout_option(parser)
     parser.add_argument("output", help="dump file, '-' for standard output, or a store URL")
     parser.set_defaults(run=_run)

@@ -17,6 +17,7 @@ from .transfer import (
     CopyStats,
     DumpError,
     Entry,
+    add_timeout_option,
     copy_entries,
     guarded,
     is_store_url,
@@ -24,6 +25,7 @@ from .transfer import (
     open_store,
     read_dump,
     read_store,
+    round_trip_seconds,
 )
 
 __all__ = ("DESCRIPTION", "load_dump", "register", "run_import_store")
@@ -93,6 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     except (DumpError, UnicodeDecodeError) as exc:
         where = "standard input" if args.source == "-" else args.source
         raise CommandError(f"{where}: {exc}") from exc
+    round_trip_seconds.set(args.timeout)
     progress = Progress(sys.stderr, args.progress)
     try:
         stats = asyncio.run(run_import_store(source, args.target, args.match, progress))
@@ -129,5 +132,6 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP
     )
+    add_timeout_option(parser)
     parser.add_argument("source", help="dump file, '-' for standard input, or a store URL")
     parser.set_defaults(run=_run)

@@ -18,7 +18,7 @@ from .._core.shards import DEFAULT_SHARD_BITS, LAYOUTS, Layout, ShardLayout, che
 from .._core.url import cluster_node_url, is_embedded_url, read_only_url
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CommandError
 from .progress import PROGRESS_HELP, CountProgress, Progress
-from .transfer import guarded
+from .transfer import add_timeout_option, guarded, round_trip_seconds
 
 __all__ = ("DESCRIPTION", "MigrationReport", "detect_layout", "migrate", "register")
 
@@ -224,6 +224,7 @@ async def _write(dst: Bitmapist, merges: list[tuple[str, bytes]]) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    round_trip_seconds.set(args.timeout)
     progress = Progress(sys.stderr, args.progress)
     reporter: list[CountProgress] = []
 
@@ -310,4 +311,5 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help=PROGRESS_HELP
     )
+    add_timeout_option(parser)
     parser.set_defaults(run=_run)

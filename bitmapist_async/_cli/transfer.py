@@ -12,10 +12,12 @@ ids and byte length with what it wrote.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, Any, TypeVar
 
@@ -38,7 +40,9 @@ __all__ = (
     "DumpError",
     "Entry",
     "ROUND_TRIP_SECONDS",
+    "add_timeout_option",
     "guarded",
+    "round_trip_seconds",
     "OnCopied",
     "VerificationError",
     "copy_entries",
@@ -52,8 +56,10 @@ __all__ = (
 
 _T = TypeVar("_T")
 
-#: Seconds one storage round trip of a CLI command may take (one bitmap can be 375 MiB).
+#: Seconds one storage round trip of a CLI command may take by default (one bitmap can be
+#: 375 MiB); ``--timeout`` sets :data:`round_trip_seconds` for the command's run.
 ROUND_TRIP_SECONDS = 120.0
+round_trip_seconds: ContextVar[float] = ContextVar("round_trip_seconds", default=ROUND_TRIP_SECONDS)
 
 DUMP_FORMAT = "bitmapist-async-dump"
 _DUMP_VERSION = 1
@@ -88,18 +94,39 @@ class CopyStats:
 
 
 async def guarded(storage: AsyncStorage, call: Coroutine[Any, Any, _T]) -> _T:
-    """Await *call* on *storage* within :data:`ROUND_TRIP_SECONDS`, any failure of the layer
+    """Await *call* on *storage* within :data:`round_trip_seconds`, any failure of the layer
     below raised as the library's :class:`~bitmapist_async.StorageError` naming *storage*."""
+    seconds = round_trip_seconds.get()
     try:
-        return await AsyncDeadline.run(ROUND_TRIP_SECONDS, call)
+        return await AsyncDeadline.run(seconds, call)
     except Exception as exc:
         target = storage.describe()
         if isinstance(exc, TimeoutError) and not isinstance(exc, BitmapistError):
-            raise timed_out(target, ROUND_TRIP_SECONDS) from exc
+            raise timed_out(target, seconds) from exc
         failure = storage_failure(exc, target)
         if failure is None:
             raise
         raise failure from exc
+
+
+def add_timeout_option(parser: Any) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=ROUND_TRIP_SECONDS,
+        metavar="SECONDS",
+        help=f"how long one storage round trip may take (default {ROUND_TRIP_SECONDS:g})",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
 
 
 def is_store_url(text: str) -> bool:
