@@ -9,6 +9,7 @@ import argparse
 import os
 import pty
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -182,6 +183,27 @@ def test_a_silent_server_fails_at_the_deadline(command: str, tmp_path: Path) -> 
         done.stderr,
     ), done.stderr
     assert elapsed < 20
+
+
+def test_ctrl_c_is_one_line_and_exit_130() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        url = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bitmapist_async", "export", "--from", url, "-"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        listener.settimeout(60)
+        connection, _ = listener.accept()  # the export is now waiting for the server
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        connection.close()
+    assert proc.returncode == 130
+    assert err == "bitmapist-async export: interrupted\n"
+    assert out == ""
 
 
 def test_import_against_an_unreachable_server(tmp_path: Path) -> None:

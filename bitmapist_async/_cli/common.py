@@ -20,6 +20,7 @@ from .._core.errors import BitmapistError, ImportAbortedError
 
 __all__ = (
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_TOO_MANY_BAD_ROWS",
     "EXIT_USAGE",
@@ -38,6 +39,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 #: ``import`` met more bad rows than ``--max-errors``.
 EXIT_TOO_MANY_BAD_ROWS = 3
+#: Stopped by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 EXIT_STATUS_TEXT = (
     "exit status: 0 success, 1 failure (storage unreachable or refusing, missing or bad "
@@ -118,6 +121,9 @@ def run_command(
     error: Exception
     try:
         return run(args)
+    except KeyboardInterrupt:  # Ctrl-C: no traceback (import reports how far it got itself)
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except CommandError as exc:
         code, message, error = exc.code, str(exc), exc
     except (BitmapistError, redis.RedisError, OSError) as exc:
