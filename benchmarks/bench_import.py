@@ -156,7 +156,7 @@ def run_cli(url: str, path: Path) -> tuple[float, float]:
             "bitmapist_async",
             "import",
             str(path),
-            "--redis-url",
+            "--store",
             url,
             "--key-prefix",
             "cli_",

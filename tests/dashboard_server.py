@@ -19,7 +19,7 @@ _READY = re.compile(r"Uvicorn running on (http://127\.0\.0\.1:\d+)")
 def running_dashboard(redis_url: str, *extra: str) -> Iterator[str]:
     """Yield the dashboard's base URL (``http://127.0.0.1:PORT``)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bitmapist_async", "dashboard", "--redis-url", redis_url,
+        [sys.executable, "-m", "bitmapist_async", "dashboard", "--store", redis_url,
          "--host", "127.0.0.1", "--port", "0", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

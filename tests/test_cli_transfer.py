@@ -131,9 +131,12 @@ def test_a_bad_dump_changes_nothing(
     assert main(["export", "--from", source, str(dump)]) == 0
     lines = dump.read_text().splitlines()
     dump.write_text("\n".join(mangle(lines)) + "\n")  # type: ignore[operator]
+    capsys.readouterr()
     target = tmp_path / "t.db"
-    assert main(["import-store", "--to", f"file://{target}", str(dump)]) == 2
-    assert message in capsys.readouterr().err
+    assert main(["import-store", "--to", f"file://{target}", str(dump)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"bitmapist-async import-store: error: {dump}: ")
+    assert message in err
     assert not target.exists()
 
 

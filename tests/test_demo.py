@@ -31,7 +31,7 @@ def test_demo_answers_match_the_stream(
     html = tmp_path / "cohort.html"
     args = ["demo", "--users", str(users), "--weeks", str(weeks), "--html", str(html)]
     if backend == "redis":
-        args += ["--redis-url", request.getfixturevalue("redis_url")]
+        args += ["--store", request.getfixturevalue("redis_url")]
     else:
         args += ["--store", f"file://{tmp_path}/demo.db"]
     assert main(args) == 0

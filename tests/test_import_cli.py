@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -22,12 +23,13 @@ import pytest
 import redis
 
 from .eventlogs import LogRow, make_rows, mark_reference, snapshot, write_csv
+from .servers import free_port
 
 CHUNK = 40
 
 
 def _command(url: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "bitmapist_async", "import", "--redis-url", url, *args]
+    return [sys.executable, "-m", "bitmapist_async", "import", "--store", url, *args]
 
 
 def _run(url: str, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
@@ -118,10 +120,19 @@ def test_max_errors_exit_code_and_dry_run(redis_url: str, admin: redis.Redis) ->
     ]
     assert admin.keys("*") == []  # one chunk, never complete: nothing written
 
+    assert "bitmapist-async import: error: import aborted: " in aborted.stderr
+    assert "  <stdin>:24: unparseable timestamp: 'never'" in aborted.stderr
+
     tolerated = _run(redis_url, "-", "--dry-run", stdin=data)
     assert tolerated.returncode == 0
     assert "would import: 20" in tolerated.stdout
-    assert "<stdin>:24: unparseable timestamp: 'never'" in tolerated.stdout
+    assert "unparseable" not in tolerated.stdout  # the bad rows are diagnostics: on stderr
+    assert tolerated.stderr.splitlines() == [
+        "first 3 rejected row(s):",
+        "  <stdin>:22: user id is outside [0, 2**32): -1",
+        "  <stdin>:23: user id is not an integer: 'x'",
+        "  <stdin>:24: unparseable timestamp: 'never'",
+    ]
     assert admin.keys("*") == []
 
 
@@ -133,14 +144,25 @@ def test_usage_and_file_errors(redis_url: str, tmp_path: Path) -> None:
     assert "standard input ('-') can be read only once" in twice.stderr
     missing = _run(redis_url, str(tmp_path / "missing.csv"))
     assert missing.returncode == 1
-    assert missing.stdout.startswith("import failed: FileNotFoundError")
-    down = _run("redis://127.0.0.1:1/0", str(write_csv(tmp_path / "a.csv", make_rows(3))))
+    assert missing.stdout.startswith("import failed\n")
+    assert missing.stderr.startswith("bitmapist-async import: error: import failed: FileNotFound")
+    port = free_port()
+    down = _run(
+        f"redis://:hunter2@127.0.0.1:{port}/0", str(write_csv(tmp_path / "a.csv", make_rows(3)))
+    )
     assert down.returncode == 1
-    assert "StorageUnavailableError: cannot reach redis://127.0.0.1:1/0" in down.stdout
+    assert down.stderr.splitlines() == [
+        "bitmapist-async import: error: import failed: StorageUnavailableError: cannot reach "
+        f"redis://:***@127.0.0.1:{port}/0: Error 111 connecting to 127.0.0.1:{port}. "
+        f"Connect call failed ('127.0.0.1', {port})."
+    ]
+    assert down.stdout.startswith("import failed\n")
 
 
 def test_progress_on_a_terminal(redis_url: str, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", make_rows(300, seed=25))
+    with path.open("a") as log:
+        log.write("a,not-an-id,2026-05-01\n")
     main, replica = pty.openpty()
     proc = subprocess.Popen(
         _command(redis_url, str(path)), stdout=subprocess.PIPE, stderr=replica, text=True
@@ -159,8 +181,13 @@ def test_progress_on_a_terminal(redis_url: str, tmp_path: Path) -> None:
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0
     text = seen.decode()
-    assert "\r\x1b[K300 rows read, " in text
-    assert "rows/s, 100%, ETA 0:00" in text
+    final, *after = text.rsplit("\r\x1b[K", 1)[1].split("\r\n")
+    size = f"{path.stat().st_size / 1024:.1f} KiB"
+    assert re.fullmatch(
+        rf"\[#{{24}}\] 100% 301 rows, {re.escape(size)}, [\d,]+ rows/s, ETA 0:00, 1 rejected",
+        final,
+    ), final
+    assert after[:2] == ["rejected row:", f"  {path}:302: 3 fields, the header has 4"]
     assert out.startswith("import complete\n")
 
 
@@ -250,5 +277,9 @@ def test_a_truncated_gzip_on_stdin_ends_with_the_summary(tmp_path: Path) -> None
     assert done.returncode == 1
     assert "Traceback" not in done.stdout + done.stderr
     first, *rest = done.stdout.splitlines()
-    assert first.startswith("import failed: <stdin>: truncated or corrupt input (EOFError: ")
+    assert first == "import failed"
+    assert done.stderr.startswith(
+        "bitmapist-async import: error: import failed: <stdin>: truncated or corrupt input"
+        " (EOFError: "
+    )
     assert any(line.startswith("written through: <stdin>:") for line in rest)

@@ -11,6 +11,7 @@ from typing import Any
 from .._core.errors import EmbeddedStorageError
 from .._core.url import EmbeddedTarget, is_embedded_url, parse_embedded_url, read_only_url
 from .._sync.embedded_storage import EmbeddedStorage
+from .common import EXIT_FAILED, EXIT_USAGE, CommandError
 
 __all__ = ("DESCRIPTION", "register", "store_url")
 
@@ -25,13 +26,14 @@ read-only mount can be checked. Every container is decoded and compared with its
 stored cardinality (what count() answers), every id with its key's byte length, and
 SQLite's integrity check runs over the file.
 
+The summary goes to standard output; the damaged keys and errors to standard error.
+
 exit status: 0 no damage, 1 damage found (one line per damaged key on standard
-error) or the file is not a bitmapist-async store, 2 usage (no such file, not an
-embedded-store file).
+error), no such file, or the file is not a bitmapist-async store, 2 usage (not an
+embedded-store path or URL).
 """
 
-EXIT_DAMAGED = 1
-EXIT_USAGE = 2
+EXIT_DAMAGED = EXIT_FAILED
 
 
 def store_url(text: str) -> str:
@@ -49,22 +51,18 @@ def store_url(text: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    prog = "bitmapist-async check"
     try:
         url = store_url(args.store)
     except ValueError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise CommandError(str(exc), EXIT_USAGE) from exc
     storage = EmbeddedStorage(url)
     path = storage.path
     if path is None or not os.path.isfile(path):
-        print(f"{prog}: error: no such file: {path}", file=sys.stderr)
-        return EXIT_USAGE
+        raise CommandError(f"no such file: {path}", EXIT_FAILED)
     try:
         report = storage.check()
     except EmbeddedStorageError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return EXIT_DAMAGED
+        raise CommandError(str(exc), EXIT_DAMAGED) from exc
     finally:
         storage.close()
     for damage in report.damage:

@@ -1,28 +1,32 @@
-"""``bitmapist-async dashboard``: serve the cohort dashboard (form, heatmap table, CSV).
-
-Reads the events stored under ``--key-prefix`` on ``--redis-url`` and serves
-:class:`bitmapist_async.cohort.asgi.CohortApp` with uvicorn (``pip install
-'bitmapist-async[dashboard]'``) on ``--host``/``--port`` (``--port 0``: any free port; the
-address is logged). It only reads: the temporary keys of each table are deleted once it is
-computed, and an embedded store (file:) is opened read-only (?mode=ro). Stop it with Ctrl+C
-(or SIGTERM).
-"""
+"""``bitmapist-async dashboard``: serve the cohort dashboard (form, heatmap table, CSV), that is
+:class:`bitmapist_async.cohort.asgi.CohortApp` under uvicorn (see :data:`DESCRIPTION`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from typing import Any
-
-import redis.exceptions
 
 from .._async.client import DEFAULT_URL, Bitmapist
 from .._async.cohort import Compute
-from .._core.errors import BitmapistError
 from .._core.url import read_only_url
+from .common import EXIT_STATUS_TEXT, EXIT_USAGE, CommandError, add_store_option
 
-__all__ = ("register", "serve")
+__all__ = ("DESCRIPTION", "register", "serve")
+
+DESCRIPTION = f"""\
+Serve the cohort dashboard (form, heatmap table, CSV) over HTTP.
+
+  bitmapist-async dashboard --store redis://127.0.0.1:6379/0 --port 8000
+
+Reads the events stored under --key-prefix in --store and serves them with uvicorn
+(pip install 'bitmapist-async[dashboard]') on --host/--port (--port 0: any free port; the
+address is logged on standard error). It only reads: the temporary keys of each table are
+deleted once it is computed, and an embedded store (file:) is opened read-only, so a
+missing file is an error, never created. Stop it with Ctrl+C (or SIGTERM).
+
+{EXIT_STATUS_TEXT}; 2 also when uvicorn is not installed.
+"""
 
 
 async def serve(
@@ -50,20 +54,12 @@ def _run(args: argparse.Namespace) -> int:
     try:
         import uvicorn  # noqa: F401
     except ImportError:
-        print(
-            "the dashboard needs uvicorn: pip install 'bitmapist-async[dashboard]'",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        asyncio.run(
-            serve(
-                args.redis_url, args.host, args.port, args.key_prefix, args.log_level, args.compute
-            )
-        )
-    except (OSError, ValueError, redis.exceptions.RedisError, BitmapistError) as exc:
-        print(f"bitmapist-async dashboard: {exc}", file=sys.stderr)
-        return 1
+        raise CommandError(
+            "the dashboard needs uvicorn: pip install 'bitmapist-async[dashboard]'", EXIT_USAGE
+        ) from None
+    asyncio.run(
+        serve(args.store, args.host, args.port, args.key_prefix, args.log_level, args.compute)
+    )
     return 0
 
 
@@ -71,13 +67,29 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "dashboard",
         help="serve the cohort dashboard (form, heatmap table, CSV) over HTTP",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--redis-url", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
-    parser.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000, help="default 8000; 0: any free port")
-    parser.add_argument("--key-prefix", default="trackist_", help="default trackist_")
+    add_store_option(
+        parser,
+        "--store",
+        dest="store",
+        default=DEFAULT_URL,
+        help=f"the store to read (default {DEFAULT_URL})",
+        old=("--redis-url",),
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)"
+    )
+    parser.add_argument(
+        "--key-prefix",
+        default="trackist_",
+        metavar="PREFIX",
+        help="prefix of the keys to read (default trackist_)",
+    )
     parser.add_argument(
         "--compute",
         default="storage",
@@ -85,6 +97,9 @@ def register(subparsers: Any) -> None:
         help="count cells in storage (default) or here, fetching each bitmap once",
     )
     parser.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn's log level (default info)",
     )
     parser.set_defaults(run=_run)

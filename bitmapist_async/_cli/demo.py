@@ -1,11 +1,9 @@
-"""``bitmapist-async demo``: mark a synthetic event stream and print what the library answers.
+"""``bitmapist-async demo``: mark a synthetic event stream and print what the library answers
+(see :data:`DESCRIPTION`).
 
-The stream is deterministic (seeded): users sign up over several weeks, come back with a
-retention that decays with time since signup, and sometimes buy something. By default it runs on
-the embedded store (``./bitmapist-demo.db``, no server needed); ``--redis-url`` points it at a
-Redis (or any store URL). Every key the demo writes lives under its own key prefix (``demo:`` by
-default), which it clears first; nothing else in the store is touched. It ends with a weekly
-signup -> activity cohort table, printed and written to ``cohort.html``.
+The demo clears its key prefix before marking, so it must know the prefix holds only its own
+data: it writes the unique event :data:`MARKER` first, and clears a prefix only when it is
+empty, or holds the marker and nothing but the demo's events (or ``--force``).
 """
 
 from __future__ import annotations
@@ -23,11 +21,39 @@ from typing import Any
 from .._async.client import Bitmapist
 from .._core.cohort import CohortTable
 from ..cohort import render_page
+from .common import CommandError, add_store_option
+from .transfer import guarded
 
 #: The demo's own embedded store (a file in the working directory).
 DEMO_STORE = "file:bitmapist-demo.db"
 
-__all__ = ("Mark", "register", "synthetic_stream")
+__all__ = ("DEMO_EVENTS", "DESCRIPTION", "MARKER", "Mark", "register", "synthetic_stream")
+
+#: The events the demo marks.
+DEMO_EVENTS = frozenset({"signup", "active", "purchase"})
+#: A unique event the demo marks (user 0) under its prefix: the sign that it wrote what is there.
+MARKER = "bitmapist_demo_marker"
+
+DESCRIPTION = f"""\
+Mark a synthetic event stream and print what the library answers.
+
+  bitmapist-async demo                                  # embedded store, no server
+  bitmapist-async demo --store redis://127.0.0.1:6379/0
+
+The stream is deterministic (seeded): users sign up over several weeks, come back with a
+retention that decays with time since signup, and sometimes buy something. By default it
+runs on the embedded store ({DEMO_STORE.removeprefix("file:")}, no server needed); --store
+points it at a Redis or any store URL. Every key the demo writes lives under its own key
+prefix (demo: by default), which it clears first; nothing else in the store is touched. It
+clears a prefix only if it holds nothing but the demo's own data (its events and a marker
+key it writes); a prefix holding anything else is refused unless --force. It ends with a
+weekly signup -> activity cohort table, printed and written to cohort.html.
+
+The report goes to standard output, errors to standard error.
+
+exit status: 0 success, 1 failure (storage unreachable or refusing, the prefix holds other
+data), 2 usage.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +118,37 @@ def _cohort_text(table: CohortTable) -> str:
     return _table(title, header, rows)
 
 
-async def run_demo(url: str, users: int, weeks: int, start: date, prefix: str) -> tuple[str, str]:
-    """Run the whole demo against *url*; return the report and the cohort page (HTML)."""
+async def foreign_keys(bm: Bitmapist) -> list[str]:
+    """The keys under *bm*'s prefix that the demo did not write: every key but its temporary
+    bit-op keys when the marker is missing, else the keys of other events."""
+    scheme = bm.options.scheme
+    keys = sorted(await guarded(bm.storage, bm.storage.scan(scheme.events_pattern())))
+    keys = [k for k in keys if not scheme.is_bitop_key(k)]
+    if not any(scheme.event_name(k) == MARKER for k in keys):
+        return keys
+    return [k for k in keys if scheme.event_name(k) not in {*DEMO_EVENTS, MARKER}]
+
+
+async def run_demo(
+    url: str, users: int, weeks: int, start: date, prefix: str, *, force: bool = False
+) -> tuple[str, str]:
+    """Run the whole demo against *url*; return the report and the cohort page (HTML).
+
+    :raises CommandError: the prefix holds data the demo did not write (unless *force*).
+    """
     out: list[str] = []
     marks = list(synthetic_stream(users, weeks, start))
     async with Bitmapist(url, key_prefix=prefix) as bm:
+        foreign = [] if force else await foreign_keys(bm)
+        if foreign:
+            shown = ", ".join(repr(k) for k in foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise CommandError(
+                f"key prefix {prefix!r} on {bm.storage.describe()} holds {len(foreign):,} keys "
+                f"the demo did not write ({shown}); it clears its prefix first, so it stops "
+                "here: give another --key-prefix, or --force to delete them"
+            )
         await bm.delete_all_events()
+        await bm.mark_unique(MARKER, 0)
         began = time.perf_counter()
         await _mark_all(bm, marks)
         elapsed = time.perf_counter() - began
@@ -180,15 +231,16 @@ async def run_demo(url: str, users: int, weeks: int, start: date, prefix: str) -
             start_date=start,
         )
         out.append(_cohort_text(table))
-        names = await bm.get_event_names()
+        names = [n for n in await bm.get_event_names() if n != MARKER]
         page = render_page(names, query=table.query, table=table, title="bitmapist-async demo")
         await bm.delete_temporary_bitop_keys()
     return "\n".join(out), page
 
 
 def _run(args: argparse.Namespace) -> int:
-    url = args.redis_url or args.store
-    report, page = asyncio.run(run_demo(url, args.users, args.weeks, args.start, args.key_prefix))
+    report, page = asyncio.run(
+        run_demo(args.store, args.users, args.weeks, args.start, args.key_prefix, force=args.force)
+    )
     if args.html:
         Path(args.html).write_text(page, encoding="utf-8")
         report += f"\nCohort table written to {args.html} (open it in a browser)\n"
@@ -196,26 +248,63 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="mark a synthetic event stream and print what the library answers",
-        description=__doc__,
+        description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
+    add_store_option(
+        parser,
         "--store",
+        dest="store",
         default=DEMO_STORE,
-        help=f"store URL when --redis-url is not given (default {DEMO_STORE}: embedded, no server)",
+        help=f"the store to write to (default {DEMO_STORE}: embedded, no server)",
+        old=("--redis-url",),
     )
-    parser.add_argument("--redis-url", default=None, help="run against this Redis instead")
     parser.add_argument(
-        "--html", default="cohort.html", help="where to write the cohort page ('' to skip)"
+        "--html",
+        default="cohort.html",
+        metavar="FILE",
+        help="where to write the cohort page (default cohort.html; '' to skip)",
     )
-    parser.add_argument("--users", type=int, default=3000)
-    parser.add_argument("--weeks", type=int, default=6)
     parser.add_argument(
-        "--start", type=date.fromisoformat, default=date(2026, 10, 5), help="first day (ISO)"
+        "--users", type=_positive, default=3000, metavar="N", help="users (default 3000)"
     )
-    parser.add_argument("--key-prefix", default="demo:", help="prefix of every key the demo writes")
+    parser.add_argument(
+        "--weeks",
+        type=_positive,
+        default=6,
+        metavar="N",
+        help="weeks of activity, from --start (default 6)",
+    )
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=date(2026, 10, 5),
+        metavar="DATE",
+        help="first day, YYYY-MM-DD (default 2026-10-05)",
+    )
+    parser.add_argument(
+        "--key-prefix",
+        default="demo:",
+        metavar="PREFIX",
+        help="prefix of every key the demo writes and clears (default demo:)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="clear the prefix even if it holds keys the demo did not write",
+    )
     parser.set_defaults(run=_run)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import signal
 import sys
-import time
+import traceback
 from datetime import timezone, tzinfo
 from types import FrameType
 from typing import IO, Any
@@ -21,25 +22,33 @@ from .._async.importer import DEFAULT_CHUNK_ROWS
 from .._core.bulk import ImportSummary
 from .._core.errors import BitmapistError, ImportAbortedError, ImportInputError
 from .._reader import EventLog
+from .common import (
+    EXIT_FAILED,
+    EXIT_TOO_MANY_BAD_ROWS,
+    EXIT_USAGE,
+    CommandError,
+    add_store_option,
+)
+from .progress import PROGRESS_HELP, Progress, Snapshot
 
 __all__ = ("DESCRIPTION", "register")
 
 DESCRIPTION = """\
 Load event logs (CSV with a header, or JSON lines; gzip-compressed or not; - for standard
-input) into Redis, as if mark_event had been called for every row.
+input) into a store, as if mark_event had been called for every row.
+
+  bitmapist-async import --store redis://127.0.0.1:6379/0 events.csv.gz
+  zcat events.jsonl.gz | bitmapist-async import --store file:events.db --format jsonl -
 
 Rows are aggregated per key in chunks and each key is merged with one atomic change, so the
 import is fast, re-running it gives the same result, and stopping it (Ctrl-C, kill) leaves
-every key either untouched or fully merged for its chunk. The summary says how far it got.
+every key either untouched or fully merged for its chunk. The summary (standard output) says
+how far it got; the error and the rejected rows go to standard error.
 
-exit status: 0 done (bad rows within --max-errors are only reported), 1 failed (file,
-truncated or corrupt gzip, Redis), 2 usage, 3 more bad rows than --max-errors, 130
-interrupted (SIGINT), 143 terminated (SIGTERM).
+exit status: 0 done (bad rows within --max-errors are only reported), 1 failed (missing
+file, truncated or corrupt gzip, storage unreachable), 2 usage, 3 more bad rows than
+--max-errors, 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 """
-
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_TOO_MANY_ERRORS = 3
 
 
 class _Stopped(KeyboardInterrupt):
@@ -55,64 +64,42 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise _Stopped(signum)
 
 
-def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds + 0.5), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+def _snapshot(summary: ImportSummary) -> Snapshot:
+    return Snapshot(
+        done=summary.rows_read,
+        unit="rows",
+        seconds=summary.seconds,
+        nbytes=summary.bytes_read,
+        bytes_total=summary.bytes_total,
+        rejected=summary.rows_rejected,
+    )
 
 
 class _Progress:
-    """Progress on *stream*: a line rewritten in place on a terminal, else one line per chunk
-    written (only when asked for with ``--progress``)."""
+    """The import's progress: the bar on a terminal, else a line per chunk written (which the
+    tests synchronise on); ``last`` is the latest summary, for an interrupted import."""
 
     def __init__(self, stream: IO[str], enabled: bool | None) -> None:
-        self._stream = stream
-        self._tty = stream.isatty()
-        self._enabled = self._tty if enabled is None else enabled
+        self._out = Progress(stream, enabled)
         self._chunks = 0
-        self._shown_at = 0.0
-        self._drawn = False
         self.last = ImportSummary()
 
     def update(self, summary: ImportSummary) -> None:
         self.last = summary
-        if not self._enabled:
-            return
-        if self._tty:
-            now = time.monotonic()
-            if now - self._shown_at >= 0.2 or summary.complete:
-                self._shown_at = now
-                self._stream.write("\r\x1b[K" + self._line(summary))
-                self._stream.flush()
-                self._drawn = True
-        elif summary.chunks_written > self._chunks:
+        self._out.draw(_snapshot(summary), final=summary.complete)
+        if summary.chunks_written > self._chunks:
             self._chunks = summary.chunks_written
-            self._stream.write(
+            self._out.line(
                 f"chunk {summary.chunks_written} written: {summary.rows_imported:,} rows "
-                f"imported through {summary.position}\n"
+                f"imported through {summary.position}"
             )
-            self._stream.flush()
-
-    @staticmethod
-    def _line(summary: ImportSummary) -> str:
-        text = f"{summary.rows_read:,} rows read, {summary.rows_per_second:,.0f} rows/s"
-        if summary.bytes_total and summary.bytes_read is not None:
-            text += f", {100 * summary.bytes_read / summary.bytes_total:.0f}%"
-            eta = summary.eta_seconds()
-            if eta is not None:
-                text += f", ETA {_duration(eta)}"
-        if summary.rows_rejected:
-            text += f", {summary.rows_rejected:,} rejected"
-        return text
 
     def close(self) -> None:
-        if self._drawn:
-            self._stream.write("\n")
-            self._stream.flush()
+        self._out.close()
 
 
 async def _import(args: argparse.Namespace, log: EventLog, progress: _Progress) -> ImportSummary:
-    async with Bitmapist(args.redis_url, key_prefix=args.key_prefix, tz=args.tz) as bm:
+    async with Bitmapist(args.store, key_prefix=args.key_prefix, tz=args.tz) as bm:
         return await bm.import_events(
             log,
             track_hourly=args.track_hourly or None,
@@ -135,8 +122,7 @@ def _run(args: argparse.Namespace) -> int:
             timestamp_column=args.timestamp_column,
         )
     except ValueError as exc:
-        print(f"bitmapist-async import: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise CommandError(str(exc), EXIT_USAGE) from exc
     progress = _Progress(sys.stderr, args.progress)
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     error: str | None = None
@@ -150,12 +136,14 @@ def _run(args: argparse.Namespace) -> int:
             (128 + exc.signum),
         )
     except ImportAbortedError as exc:
-        summary, status, code, error = exc.summary, "aborted", EXIT_TOO_MANY_ERRORS, str(exc)
+        summary, status, code, error = exc.summary, "aborted", EXIT_TOO_MANY_BAD_ROWS, str(exc)
     except ImportInputError as exc:  # a truncated or corrupt gzip stream
         summary, status, code, error = exc.summary, "failed", EXIT_FAILED, str(exc)
     except (OSError, ValueError, redis.RedisError, BitmapistError) as exc:
+        if args.debug:
+            traceback.print_exc()
         summary, status, code = progress.last, "failed", EXIT_FAILED
-        error = f"{type(exc).__name__}: {exc}"
+        error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -167,11 +155,22 @@ def _run(args: argparse.Namespace) -> int:
 def _print_summary(
     summary: ImportSummary, status: str, error: str | None, *, as_json: bool
 ) -> None:
+    """The summary (the result) on standard output; the failure and the rejected rows (the
+    diagnostics) on standard error."""
+    if error is not None:
+        print(f"bitmapist-async import: error: import {status}: {error}", file=sys.stderr)
+    elif status != "complete":
+        print(f"bitmapist-async import: import {status}", file=sys.stderr)
+    if summary.errors:
+        shown = len(summary.errors)
+        print(f"first {shown} rejected row(s):" if shown > 1 else "rejected row:", file=sys.stderr)
+        for row in summary.errors:
+            print(f"  {row}", file=sys.stderr)
     if as_json:
         print(json.dumps({"status": status, "error": error, **summary.as_dict()}, indent=2))
         return
-    print(f"import {status}" + ("" if error is None else f": {error}"))
-    print(summary.describe())
+    print(f"import {status}")
+    print(dataclasses.replace(summary, errors=()).describe())  # rows: on stderr
 
 
 def _zone(name: str) -> tzinfo:
@@ -206,8 +205,20 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "paths", nargs="+", metavar="PATH", help="CSV or JSON-lines file (.gz too), - for stdin"
     )
-    parser.add_argument("--redis-url", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
-    parser.add_argument("--key-prefix", default="trackist_", help="default trackist_ (bitmapist)")
+    add_store_option(
+        parser,
+        "--store",
+        dest="store",
+        default=DEFAULT_URL,
+        help=f"the store to write to: redis://..., file:..., memory:// (default {DEFAULT_URL})",
+        old=("--redis-url",),
+    )
+    parser.add_argument(
+        "--key-prefix",
+        default="trackist_",
+        metavar="PREFIX",
+        help="prefix of every key written (default trackist_, as bitmapist)",
+    )
     parser.add_argument(
         "--tz",
         type=_zone,
@@ -226,10 +237,27 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--dry-run", action="store_true", help="read and validate, write nothing")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-    parser.add_argument("--format", choices=("auto", "csv", "jsonl"), default="auto")
-    parser.add_argument("--event-column", default="event", metavar="NAME")
-    parser.add_argument("--user-id-column", default="user_id", metavar="NAME")
-    parser.add_argument("--timestamp-column", default="timestamp", metavar="NAME")
+    parser.add_argument(
+        "--format",
+        choices=("auto", "csv", "jsonl"),
+        default="auto",
+        help="input format (default auto: from the file name, else from the first line)",
+    )
+    parser.add_argument(
+        "--event-column", default="event", metavar="NAME", help="event name column (default event)"
+    )
+    parser.add_argument(
+        "--user-id-column",
+        default="user_id",
+        metavar="NAME",
+        help="user id column (default user_id)",
+    )
+    parser.add_argument(
+        "--timestamp-column",
+        default="timestamp",
+        metavar="NAME",
+        help="timestamp column: ISO 8601, or epoch seconds or milliseconds (default timestamp)",
+    )
     parser.add_argument(
         "--chunk-rows",
         type=_count(1),
@@ -241,7 +269,6 @@ def register(subparsers: Any) -> None:
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="progress on stderr (default: when stderr is a terminal; elsewhere one line per "
-        "chunk written)",
+        help=PROGRESS_HELP,
     )
     parser.set_defaults(run=_run)

@@ -13,12 +13,14 @@ only).
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from pyroaring import BitMap
 
@@ -27,22 +29,39 @@ from .._async.embedded_storage import EmbeddedStorage
 from .._async.redis_storage import RedisStorage
 from .._async.storage import AsyncStorage
 from .._core.bitstrings import BitString
+from .._core.errors import BitmapistError
+from .._core.failures import storage_failure, timed_out
 from .._core.plan import Query
 from .._core.roaring import from_redis_bytes, to_redis_bytes
 from .._core.url import EMBEDDED_SCHEMES, REDIS_SCHEMES
+from .._deadline import AsyncDeadline
 
 __all__ = (
     "DUMP_FORMAT",
     "CopyStats",
     "DumpError",
     "Entry",
+    "ROUND_TRIP_SECONDS",
+    "add_timeout_option",
+    "guarded",
+    "round_trip_seconds",
+    "OnCopied",
+    "VerificationError",
     "copy_entries",
     "is_store_url",
+    "list_keys",
     "open_store",
     "read_dump",
     "read_store",
     "write_dump",
 )
+
+_T = TypeVar("_T")
+
+#: Seconds one storage round trip of a CLI command may take by default (one bitmap can be
+#: 375 MiB); ``--timeout`` sets :data:`round_trip_seconds` for the command's run.
+ROUND_TRIP_SECONDS = 120.0
+round_trip_seconds: ContextVar[float] = ContextVar("round_trip_seconds", default=ROUND_TRIP_SECONDS)
 
 DUMP_FORMAT = "bitmapist-async-dump"
 _DUMP_VERSION = 1
@@ -53,6 +72,10 @@ _TEMP_PREFIX = "bitmapist-import-tmp:"
 
 class DumpError(ValueError):
     """A dump file that is not one, is of an unknown version, or is truncated."""
+
+
+class VerificationError(RuntimeError):
+    """A key read back from the target differs from what was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +91,44 @@ class CopyStats:
     keys: int = 0
     ids: int = 0
     verified: int = 0
+    #: Redis bytes of the keys copied.
+    nbytes: int = 0
+
+
+async def guarded(storage: AsyncStorage, call: Coroutine[Any, Any, _T]) -> _T:
+    """Await *call* on *storage* within :data:`round_trip_seconds`, any failure of the layer
+    below raised as the library's :class:`~bitmapist_async.StorageError` naming *storage*."""
+    seconds = round_trip_seconds.get()
+    try:
+        return await AsyncDeadline.run(seconds, call)
+    except Exception as exc:
+        target = storage.describe()
+        if isinstance(exc, TimeoutError) and not isinstance(exc, BitmapistError):
+            raise timed_out(target, seconds) from exc
+        failure = storage_failure(exc, target)
+        if failure is None:
+            raise
+        raise failure from exc
+
+
+def add_timeout_option(parser: Any) -> None:
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=ROUND_TRIP_SECONDS,
+        metavar="SECONDS",
+        help=f"how long one storage round trip may take (default {ROUND_TRIP_SECONDS:g})",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
 
 
 def is_store_url(text: str) -> bool:
@@ -83,43 +144,51 @@ def open_store(url: str) -> AsyncStorage:
 
 async def _read_value(storage: AsyncStorage, key: str) -> BitString | None:
     if isinstance(storage, EmbeddedStorage):
-        (value,) = await storage.read_bitstrings([key])
+        (value,) = await guarded(storage, storage.read_bitstrings([key]))
         return value
-    (data,) = await storage.evaluate([], [Query("get", key)])
+    (data,) = await guarded(storage, storage.evaluate([], [Query("get", key)]))
     assert isinstance(data, bytes)
     return BitString(from_redis_bytes(data), len(data)) if data else None
 
 
 async def _write_value(storage: AsyncStorage, key: str, value: BitString) -> None:
     if isinstance(storage, EmbeddedStorage):
-        await storage.replace_bitstrings([(key, value)])
+        await guarded(storage, storage.replace_bitstrings([(key, value)]))
         return
     # DEL, then an OR into the missing key: exactly the dumped bytes (seam operations only).
-    await storage.delete([key])
-    await storage.merge_bitmaps(
-        [(key, to_redis_bytes(value.bits, value.nbytes))], temp_prefix=_TEMP_PREFIX
-    )
+    await guarded(storage, storage.delete([key]))
+    data = to_redis_bytes(value.bits, value.nbytes)
+    await guarded(storage, storage.merge_bitmaps([(key, data)], temp_prefix=_TEMP_PREFIX))
 
 
-async def read_store(
+async def list_keys(
     storage: AsyncStorage, pattern: str = "*", *, include_bitop_keys: bool = False
-) -> AsyncIterator[Entry]:
-    """Every key matching *pattern*, in key order, one at a time."""
-    keys = sorted(await storage.scan(pattern))
+) -> list[str]:
+    """The keys matching *pattern*, in key order (temporary bit-op keys left out unless asked)."""
+    keys = sorted(await guarded(storage, storage.scan(pattern)))
+    return [k for k in keys if include_bitop_keys or not _BITOP_KEY.search(k)]
+
+
+async def read_store(storage: AsyncStorage, keys: list[str]) -> AsyncIterator[Entry]:
+    """The entries of *keys* (from :func:`list_keys`), one at a time."""
     for key in keys:
-        if not include_bitop_keys and _BITOP_KEY.search(key):
-            continue
         value = await _read_value(storage, key)
         if value is not None:  # deleted since the scan
             yield Entry(key, value)
 
 
+#: Called after each key is written and verified, with the running totals.
+OnCopied = Callable[["CopyStats"], None]
+
+
 async def copy_entries(
-    entries: AsyncIterator[Entry] | Iterator[Entry], target: AsyncStorage
+    entries: AsyncIterator[Entry] | Iterator[Entry],
+    target: AsyncStorage,
+    on_copied: OnCopied | None = None,
 ) -> CopyStats:
     """Write every entry into *target*, reading each back to verify it.
 
-    :raises RuntimeError: a key read back differs from what was written.
+    :raises VerificationError: a key read back differs from what was written.
     """
     stats = CopyStats()
     # bitmapist-server keeps ids, not byte lengths (GET stops at the largest id; a key without
@@ -135,8 +204,11 @@ async def copy_entries(
         else:
             same = (BitMap() if back is None else back.bits) == entry.value.bits
         if not same:
-            raise RuntimeError(f"verification failed: {entry.key!r} differs after writing it")
+            raise VerificationError(f"verification failed: {entry.key!r} differs after writing it")
         stats.verified += 1
+        stats.nbytes += entry.value.nbytes
+        if on_copied is not None:
+            on_copied(stats)
     return stats
 
 
@@ -149,7 +221,9 @@ async def _aiter(entries: AsyncIterator[Entry] | Iterator[Entry]) -> AsyncIterat
             yield entry
 
 
-async def write_dump(entries: AsyncIterator[Entry], out: IO[str]) -> CopyStats:
+async def write_dump(
+    entries: AsyncIterator[Entry], out: IO[str], on_copied: OnCopied | None = None
+) -> CopyStats:
     """Write *entries* as a dump to *out*; every line is checked by decoding it again."""
     stats = CopyStats()
     out.write(json.dumps({"format": DUMP_FORMAT, "version": _DUMP_VERSION}) + "\n")
@@ -164,11 +238,14 @@ async def write_dump(entries: AsyncIterator[Entry], out: IO[str]) -> CopyStats:
         )
         back = _decode_entry(json.loads(line), stats.keys + 2)
         if back.key != entry.key or back.value != entry.value:
-            raise RuntimeError(f"verification failed: {entry.key!r} does not round-trip")
+            raise VerificationError(f"verification failed: {entry.key!r} does not round-trip")
         out.write(line + "\n")
         stats.keys += 1
         stats.ids += len(entry.value.bits)
         stats.verified += 1
+        stats.nbytes += entry.value.nbytes
+        if on_copied is not None:
+            on_copied(stats)
     out.write(json.dumps({"end": True, "keys": stats.keys}) + "\n")
     return stats
 
