@@ -101,6 +101,12 @@ def check_redis_url(url: object) -> str:
             f"{redact_url(url)!r} is a Redis Cluster URL: it needs layout='sharded' "
             "(bit operations only work on keys of one hash slot)"
         )
+    if scheme in EMBEDDED_SCHEMES:
+        raise ValueError(
+            f"{redact_url(url)!r} names the embedded store, which keeps one bitmap per key: "
+            "the sharded layout (and RedisStorage) need Redis or Redis Cluster; open the "
+            "embedded store with Bitmapist(url) and layout='classic'"
+        )
     if scheme not in REDIS_SCHEMES:
         raise ValueError(
             f"unknown URL scheme {scheme!r} in {redact_url(url)!r}: expected one of {_ALL_SCHEMES}"

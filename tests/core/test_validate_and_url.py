@@ -144,3 +144,9 @@ def test_a_query_option_password_never_shows() -> None:
     assert "s3cret" not in repr(bm)
     assert "s3cret" not in str(bm)
     assert "password=***" in repr(bm)
+
+
+@pytest.mark.parametrize("url", ["file:x.db", "file:///tmp/x.db", "memory://"])
+def test_the_sharded_layout_on_the_embedded_store_says_why_not(url: str) -> None:
+    with pytest.raises(ValueError, match="sharded layout needs Redis"):
+        Bitmapist(url, layout="sharded")
