@@ -28,7 +28,7 @@ def test_dashboard_serves_form_table_and_400s(redis_url: str) -> None:
             bm.mark_event("signup", uid, datetime(2026, 5, 4, tzinfo=timezone.utc))
         bm.mark_event("active", 2, datetime(2026, 5, 5, tzinfo=timezone.utc))
     with running_dashboard(redis_url, "--compute", "local") as base:
-        status, page = _get(base + "/")
+        status, page = _get(base + "/retention")
         assert status == 200
         assert '<option value="signup">signup</option>' in page
         query = "select1=signup&select2=active&num_results=1&num_of_rows=1&start_date=2026-05-04"
@@ -41,7 +41,7 @@ def test_dashboard_serves_form_table_and_400s(redis_url: str) -> None:
         assert text.splitlines()[-1] == "2026-05-04,3,,33.33"
         status, page = _get(f"{base}/?select1=signup&select2=active&num_results=zero")
         assert status == 400
-        assert "num_results must be a whole number, got &#39;zero&#39;" in page
+        assert "“Rows (cohorts)” must be a whole number, got &#39;zero&#39;" in page
 
 
 def test_dashboard_reports_an_unreachable_store() -> None:

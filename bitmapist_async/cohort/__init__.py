@@ -25,6 +25,7 @@ from ._render import render_csv as render_csv
 from ._render import render_form as render_form
 from ._render import render_page as render_page
 from ._render import render_table as render_table
+from ._render import write_csv as write_csv
 
 __all__ = (
     "CohortQuery",
@@ -36,4 +37,5 @@ __all__ = (
     "render_form",
     "render_page",
     "render_table",
+    "write_csv",
 )
