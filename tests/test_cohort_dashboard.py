@@ -144,7 +144,7 @@ async def test_csv_download(bm: Bitmapist) -> None:
             "“Rows (cohorts)” must be a whole number, got &#39;many&#39;.",
         ),
         (_q(num_of_rows="-2"), 400, "“Last offset” must be a whole number, got &#39;-2&#39;."),
-        (_q(num_results="0"), 400, "“Rows (cohorts)” must be between 1 and 10,000, got 0."),
+        (_q(num_results="0"), 400, "“Rows (cohorts)” must be between 1 and 20,000, got 0."),
         (
             _q(start_date="2026-02-30"),
             400,

@@ -104,7 +104,7 @@ class CohortApp:
         self._names_ttl = names_ttl
         self._names: list[str] = []
         self._names_at = -float("inf")
-        self._sizes: dict[tuple[str, int], tuple[int, float]] = {}
+        self._sizes: dict[tuple[str, int, int], tuple[int, float]] = {}
         self._compute: Compute = compute
         self._views = Views(title)
 
@@ -168,7 +168,7 @@ class CohortApp:
             headers = [(b"content-disposition", f'attachment; filename="{name}"'.encode())]
             await _respond(scope, send, 200, "text/csv; charset=utf-8", body, headers)
         else:
-            await _respond(scope, send, 200, "application/json", json.dumps(body) + "\n")
+            await _respond(scope, send, 200, "application/json", _json(body))
 
     async def _error(self, scope: Scope, send: Send, kind: str, status: int, message: str) -> None:
         if kind == "html":
@@ -197,7 +197,7 @@ class CohortApp:
                 send,
                 status,
                 "application/json",
-                json.dumps({"error": message, "status": status}) + "\n",
+                _json({"error": message, "status": status}),
             )
         else:
             await _respond(scope, send, status, "text/plain; charset=utf-8", f"{message}\n")
@@ -215,7 +215,9 @@ class CohortApp:
         request = _params.parse_overview(params, self._today())
         stored = [n for n in names]
         top = min(request.top, len(stored))
-        b = await self._bitmap_bytes(stored[:_SAMPLE_EVENTS], (request.end.year,))
+        b = await self._bitmap_bytes(
+            stored[:_SAMPLE_EVENTS], ((request.end.year, request.end.month),)
+        )
         _cost.check_cost(_cost.overview_bitmaps(len(stored), top), b, self._max_bytes)
         bm, end = self._bm, request.end
         months = await bm.counts([bm.MonthEvents(n, end.year, end.month) for n in stored])
@@ -417,28 +419,35 @@ class CohortApp:
             self._sizes.clear()
         return self._names
 
-    async def _bitmap_bytes(self, events: Sequence[str], years: Sequence[int]) -> int:
-        """The largest bitmap of *events* over *years*: the size of their year keys (which
-        hold every id their days hold), measured once per *names_ttl*. A custom handler is
-        sized by the largest of the first stored events."""
+    async def _bitmap_bytes(self, events: Sequence[str], months: Sequence[tuple[int, int]]) -> int:
+        """The largest bitmap of *events* in *months*: the size of their month keys (which hold
+        every id their days hold), measured once per *names_ttl* (a ``GET`` each: no key is
+        created). A custom handler is sized by the largest of the first stored events."""
         names = [e for e in events if e not in self._handlers]
         if len(names) < len(events):
             names += self._names[:_SAMPLE_EVENTS]
         largest = 0
         now = time.monotonic()
         for name in dict.fromkeys(names):
-            for year in years:
-                cached = self._sizes.get((name, year))
+            for year, month in months:
+                cached = self._sizes.get((name, year, month))
                 if cached is None or now - cached[1] > self._names_ttl:
-                    size = len(await self._bm.YearEvents(name, year).bitmap())
+                    size = len(await self._bm.MonthEvents(name, year, month).bitmap())
                     cached = (size, now)
-                    self._sizes[(name, year)] = cached
+                    self._sizes[(name, year, month)] = cached
                 largest = max(largest, cached[0])
         return largest
 
     def _selections(self, names: list[str]) -> list[tuple[str, str]]:
         custom = [(f"{name} (custom)", name) for name in sorted(self._handlers)]
         return custom + [(name, name) for name in names]
+
+
+def _json(body: object) -> str:
+    """JSON with ``<``, ``>`` and ``&`` escaped, so no name can read as markup even where a
+    client ignores the content type."""
+    text = json.dumps(body, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
 def _lenient_values(raw: bytes) -> dict[str, str]:
@@ -453,10 +462,10 @@ def _names_of(*names: str | None) -> list[str]:
     return [n for n in names if n is not None]
 
 
-def _years(start: date, end: date) -> tuple[int, ...]:
-    """The years a range's sizes are measured in: its first and last (a bitmap grows with the
-    ids, so the newest year is the largest in practice; the first guards a shrinking store)."""
-    return tuple(dict.fromkeys((start.year, end.year)))
+def _years(start: date, end: date) -> tuple[tuple[int, int], ...]:
+    """The months a range's sizes are measured in: its first and last (a bitmap grows with the
+    ids, so the newest month is the largest in practice; the first guards a shrinking store)."""
+    return tuple(dict.fromkeys(((start.year, start.month), (end.year, end.month))))
 
 
 def _points(points: Sequence[tuple[datetime, int]]) -> list[dict[str, Any]]:

@@ -199,8 +199,8 @@ def parse_cohort(
         raise BadRequest(
             f"“{label['as_percent']}” must be percentages (1) or counts (0), got {flag!r}."
         )
-    num_results = _whole(params, "num_results", label["num_results"], 31, 1, 10_000)
-    num_of_rows = _whole(params, "num_of_rows", label["num_of_rows"], 12, 0, 10_000)
+    num_results = _whole(params, "num_results", label["num_results"], 31, 1, max_cells)
+    num_of_rows = _whole(params, "num_of_rows", label["num_of_rows"], 12, 0, max_cells - 1)
     start_date = _date(params, "start_date", label["start_date"])
     cells = num_results * (num_of_rows + 1)
     if cells > max_cells:
