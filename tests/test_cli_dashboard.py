@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
+from pathlib import Path
 
+from bitmapist_async.cohort._access import CREDENTIALS_ENV
 from bitmapist_async.sync import Bitmapist
 
 from .dashboard_server import running_dashboard
@@ -55,3 +60,67 @@ def test_dashboard_reports_an_unreachable_store() -> None:
     assert proc.returncode == 1
     assert "bitmapist-async dashboard:" in proc.stderr
     assert "Connect" in proc.stderr or "connect" in proc.stderr
+
+
+def test_dashboard_with_no_flags_shows_the_demos_data(tmp_path: Path) -> None:
+    demo = subprocess.run(
+        [sys.executable, "-m", "bitmapist_async", "demo", "--users", "200", "--weeks", "2"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert demo.returncode == 0, demo.stderr
+    with running_dashboard(None, cwd=str(tmp_path)) as base:
+        status, page = _get(base + "/?end=2026-10-18")
+        assert status == 200
+        assert '<tr data-event="active">' in page
+        assert '<tr data-event="signup">' in page
+        status, text = _get(base + "/api/trend?event=active&start=2026-10-05&end=2026-10-18")
+        assert status == 200
+        points = json.loads(text)["points"]
+        assert len(points) == 14
+        assert all(p["count"] > 0 for p in points)
+
+
+def test_dashboard_without_the_demo_store_says_what_to_do(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bitmapist_async", "dashboard", "--port", "0"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "run 'bitmapist-async demo' first, or pass --redis-url" in proc.stderr
+
+
+def test_a_public_address_needs_credentials_or_public(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != CREDENTIALS_ENV}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bitmapist_async", "dashboard", "--redis-url",
+         f"file:{tmp_path}/none.db", "--host", "0.0.0.0", "--port", "0"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert f"--host 0.0.0.0 is reachable from other machines: set {CREDENTIALS_ENV}" in proc.stderr
+    assert "or pass --public" in proc.stderr
+
+
+def test_credentials_from_the_environment_guard_every_page(redis_url: str) -> None:
+    with Bitmapist(redis_url) as bm:
+        bm.mark_event("signup", 1, datetime(2026, 5, 4, tzinfo=timezone.utc))
+    env = {CREDENTIALS_ENV: "ana:s3cret:x"}
+    with running_dashboard(redis_url, env=env) as base:
+        for path in ("/", "/trends", "/api/trend?event=signup", "/cohort.csv"):
+            status, _ = _get(base + path)
+            assert status == 401
+        request = urllib.request.Request(base + "/retention")
+        token = base64.b64encode(b"ana:s3cret:x").decode()
+        request.add_header("Authorization", f"Basic {token}")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+            assert '<option value="signup">signup</option>' in response.read().decode()
+        wrong = urllib.request.Request(base + "/retention")
+        wrong.add_header("Authorization", "Basic " + base64.b64encode(b"ana:s3cret").decode())
+        try:
+            urllib.request.urlopen(wrong, timeout=30)
+        except urllib.error.HTTPError as error:
+            assert error.code == 401
+            assert error.headers["www-authenticate"].startswith("Basic realm=")
+        else:  # pragma: no cover
+            raise AssertionError("wrong credentials were accepted")

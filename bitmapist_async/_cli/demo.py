@@ -26,8 +26,10 @@ from ..cohort import render_page
 
 #: The demo's own embedded store (a file in the working directory).
 DEMO_STORE = "file:bitmapist-demo.db"
+#: The prefix of every key the demo writes (``bitmapist-async dashboard`` reads it by default).
+DEMO_PREFIX = "demo:"
 
-__all__ = ("Mark", "register", "synthetic_stream")
+__all__ = ("DEMO_PREFIX", "DEMO_STORE", "Mark", "register", "synthetic_stream")
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,5 +219,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--start", type=date.fromisoformat, default=date(2026, 10, 5), help="first day (ISO)"
     )
-    parser.add_argument("--key-prefix", default="demo:", help="prefix of every key the demo writes")
+    parser.add_argument(
+        "--key-prefix", default=DEMO_PREFIX, help="prefix of every key the demo writes"
+    )
     parser.set_defaults(run=_run)

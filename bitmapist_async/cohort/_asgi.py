@@ -42,6 +42,7 @@ from .._async.cohort import Compute, Handler, cohort_table
 from .._core.cohort import CohortQuery, CohortTable
 from .._core.errors import StorageError
 from . import _cost, _params
+from ._access import Credentials, authorized, parse_credentials
 from ._params import BadRequest
 from ._views import Views
 
@@ -71,6 +72,8 @@ class CohortApp:
         cached.
     :param compute: where cohort cells are counted (see
         :meth:`~bitmapist_async.Bitmapist.cohort`).
+    :param credentials: ``(user, password)``: every request needs them (HTTP basic), else
+        401.
 
     Example::
 
@@ -88,6 +91,7 @@ class CohortApp:
         max_bytes: int = 512 * 1024 * 1024,
         names_ttl: float = 30.0,
         compute: Compute = "storage",
+        credentials: Credentials | None = None,
     ) -> None:
         if not isinstance(bm, Bitmapist):
             raise TypeError(f"bm must be a bitmapist_async.Bitmapist, got {bm!r}")
@@ -107,6 +111,9 @@ class CohortApp:
         self._sizes: dict[tuple[str, int, int], tuple[int, float]] = {}
         self._compute: Compute = compute
         self._views = Views(title)
+        if credentials is not None:
+            parse_credentials(":".join(credentials))  # both parts non-empty
+        self._credentials = credentials
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -118,6 +125,13 @@ class CohortApp:
             await _respond(
                 scope, send, 405, "text/plain", "method not allowed\n", [(b"allow", b"GET, HEAD")]
             )
+            return
+        if self._credentials is not None and not authorized(
+            dict(scope.get("headers", [])).get(b"authorization"), self._credentials
+        ):
+            challenge = b'Basic realm="bitmapist dashboard", charset="UTF-8"'
+            await _respond(scope, send, 401, "text/plain", "credentials required\n",
+                           [(b"www-authenticate", challenge)])  # fmt: skip
             return
         path = _route_path(scope)
         if path in ("", "/") and b"select1" in scope.get("query_string", b""):
