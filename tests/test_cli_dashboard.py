@@ -12,6 +12,8 @@ import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from bitmapist_async.cohort._access import CREDENTIALS_ENV
 from bitmapist_async.sync import Bitmapist
 
@@ -117,10 +119,7 @@ def test_credentials_from_the_environment_guard_every_page(redis_url: str) -> No
             assert '<option value="signup">signup</option>' in response.read().decode()
         wrong = urllib.request.Request(base + "/retention")
         wrong.add_header("Authorization", "Basic " + base64.b64encode(b"ana:s3cret").decode())
-        try:
+        with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(wrong, timeout=30)
-        except urllib.error.HTTPError as error:
-            assert error.code == 401
-            assert error.headers["www-authenticate"].startswith("Basic realm=")
-        else:  # pragma: no cover
-            raise AssertionError("wrong credentials were accepted")
+        assert caught.value.code == 401
+        assert caught.value.headers["www-authenticate"].startswith("Basic realm=")
