@@ -123,3 +123,4 @@ def test_credentials_from_the_environment_guard_every_page(redis_url: str) -> No
             urllib.request.urlopen(wrong, timeout=30)
         assert caught.value.code == 401
         assert caught.value.headers["www-authenticate"].startswith("Basic realm=")
+        caught.value.close()
