@@ -5,7 +5,9 @@ retention that decays with time since signup, and sometimes buy something. By de
 the embedded store (``./bitmapist-demo.db``, no server needed); ``--redis-url`` points it at a
 Redis (or any store URL). Every key the demo writes lives under its own key prefix (``demo:`` by
 default), which it clears first; nothing else in the store is touched. It ends with a weekly
-signup -> activity cohort table, printed and written to ``cohort.html``.
+signup -> activity cohort table, printed, and a static report written to ``cohort.html``: the
+dashboard's overview, trend (with WAU/MAU), retention and funnel charts, with no form.
+``bitmapist-async dashboard`` with no flags then serves the same data live.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from .._async.client import Bitmapist
 from .._core.cohort import CohortTable
-from ..cohort import render_page
+from ..cohort._report import render_report
 
 #: The demo's own embedded store (a file in the working directory).
 DEMO_STORE = "file:bitmapist-demo.db"
@@ -182,8 +184,10 @@ async def run_demo(url: str, users: int, weeks: int, start: date, prefix: str) -
             start_date=start,
         )
         out.append(_cohort_text(table))
-        names = await bm.get_event_names()
-        page = render_page(names, query=table.query, table=table, title="bitmapist-async demo")
+        page = await render_report(
+            bm, event="active", signup="signup", funnel=("signup", "active", "purchase"),
+            start=start, end=end, title="bitmapist-async demo",
+        )  # fmt: skip
         await bm.delete_temporary_bitop_keys()
     return "\n".join(out), page
 
@@ -193,7 +197,10 @@ def _run(args: argparse.Namespace) -> int:
     report, page = asyncio.run(run_demo(url, args.users, args.weeks, args.start, args.key_prefix))
     if args.html:
         Path(args.html).write_text(page, encoding="utf-8")
-        report += f"\nCohort table written to {args.html} (open it in a browser)\n"
+        report += (
+            f"\nReport written to {args.html} (open it in a browser); "
+            "'bitmapist-async dashboard' serves the same data live\n"
+        )
     print(report)
     return 0
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
+
 from .._core.analytics_plan import Funnel
 from .._core.cohort import CohortQuery, CohortTable
 from . import _params
@@ -48,15 +50,26 @@ def _label(start: datetime, unit: str) -> str:
 class Views:
     """Renders every page of one dashboard (*title*)."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, *, body_only: bool = False) -> None:
         self._title = title
+        self._body_only = body_only
 
     def _render(self, template: str, **context: Any) -> str:
         context.setdefault("error", "")
         context.setdefault("static", False)
         context.setdefault("values", {})
         context.setdefault("selections", [])
+        if self._body_only:
+            template = template.replace(".html", "_body.html")
         return _environment().get_template(template).render(site_title=self._title, **context)
+
+    def report(self, sections: Sequence[tuple[str, str]]) -> str:
+        """A static page of *sections* (``(id, html)``, rendered by a ``body_only`` Views with
+        ``static=True``): the demo's report."""
+        parts = [{"id": section_id, "html": Markup(html)} for section_id, html in sections]
+        return self._render(
+            "report.html", page="report", root="", nonce=None, static=True, sections=parts
+        )
 
     # -- overview --------------------------------------------------------------------------
 
