@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +24,7 @@ from bitmapist_async import Bitmapist
 from bitmapist_async.cohort.asgi import CohortApp
 
 from .asgi_driver import call_asgi
+from .silent import SilentServer
 
 FIRST = date(2026, 9, 7)  # a Monday
 DAYS = 42
@@ -375,3 +377,16 @@ async def test_event_names_are_only_text(store: Bitmapist) -> None:
     bad = await call_asgi(app, "/trends", _q(event=XSS + "x"))
     assert bad.status == 400
     assert "<script>alert" not in bad.text
+
+
+async def test_a_store_that_does_not_answer_is_a_503_after_the_deadline() -> None:
+    with SilentServer() as silent:
+        async with Bitmapist(silent.url, timeout=0.5) as bm:
+            app = CohortApp(bm, names_ttl=0)
+            for route in ("/api/trend", "/trends"):
+                began = time.monotonic()
+                response = await call_asgi(app, route, TREND)
+                elapsed = time.monotonic() - began
+                assert response.status == 503
+                assert "The store is unavailable" in response.text
+                assert 0.4 < elapsed < 3.0, elapsed
