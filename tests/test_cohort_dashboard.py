@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
@@ -70,7 +71,7 @@ def _cells(page: str) -> list[list[str]]:
 
 
 async def test_form_lists_the_stored_events(bm: Bitmapist) -> None:
-    response = await call_asgi(CohortApp(bm, handlers={"web_or_ios": web_or_ios}), "/")
+    response = await call_asgi(CohortApp(bm, handlers={"web_or_ios": web_or_ios}), "/retention")
     assert response.status == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     for name in ("active", "web", "ios"):
@@ -127,32 +128,61 @@ async def test_csv_download(bm: Bitmapist) -> None:
 
 
 @pytest.mark.parametrize(
-    ("query", "message"),
+    ("query", "status", "message"),
     [
-        (_q(select1="nope"), "select1: unknown event &#39;nope&#39;"),
-        (_q(select2b="missing"), "select2b: unknown event &#39;missing&#39;"),
-        (_q(select2="DROP"), "select2 is required"),
-        (_q(num_results="many"), "num_results must be a whole number"),
-        (_q(num_of_rows="-2"), "num_of_rows must be a whole number"),
-        (_q(start_date="2026-02-30"), "start_date must be a date like"),
-        (_q(time_group="hours"), "time_group must be one of"),
-        (_q(as_percent="2"), "as_percent must be 1 or 0"),
-        (_q(colour="red"), "unknown parameter &#39;colour&#39;"),
-        (_q() + b"&select1=web", "parameter &#39;select1&#39; is given more than once"),
-        (_q(num_results="500", num_of_rows="100"), "the limit is 20,000"),
-        (b"select1=%FF", "malformed query string"),
+        (_q(select1="nope"), 400, "“People who did”: there is no event named &#39;nope&#39;."),
+        (
+            _q(select2b="missing"),
+            400,
+            "“And also (same period), under Came back to”: there is no event named "
+            "&#39;missing&#39;.",
+        ),
+        (_q(select2="DROP"), 400, "Choose an event for “Then did”."),
+        (
+            _q(num_results="many"),
+            400,
+            "“Rows (cohorts)” must be a whole number, got &#39;many&#39;.",
+        ),
+        (_q(num_of_rows="-2"), 400, "“Last offset” must be a whole number, got &#39;-2&#39;."),
+        (_q(num_results="0"), 400, "“Rows (cohorts)” must be between 1 and 20,000, got 0."),
+        (
+            _q(start_date="2026-02-30"),
+            400,
+            "“First row” must be a date like 2026-11-28, got &#39;2026-02-30&#39;.",
+        ),
+        (
+            _q(time_group="hours"),
+            400,
+            "“Group by” must be one of days, weeks, months, years, got &#39;hours&#39;.",
+        ),
+        (_q(as_percent="2"), 400, "“Show” must be percentages (1) or counts (0), got &#39;2&#39;."),
+        (_q(colour="red"), 400, "unknown parameter &#39;colour&#39;"),
+        (_q() + b"&select1=web", 400, "The address gives &#39;select1&#39; more than once."),
+        (_q(num_results="500", num_of_rows="100"), 413, "the limit is 20,000"),
+        (b"select1=%FF", 400, "malformed query string"),
+        # these two were 500s: periods before year 1 and after year 9999
+        (
+            _q(time_group="years", num_results="5000", start_date="DROP"),
+            400,
+            "outside the calendar (years 1 to 9999)",
+        ),
+        (_q(start_date="9999-12-30"), 400, "outside the calendar (years 1 to 9999)"),
     ],
 )
-async def test_bad_parameters_get_400_with_a_message(
-    bm: Bitmapist, query: bytes, message: str
+async def test_bad_parameters_get_4xx_with_a_message(
+    bm: Bitmapist, query: bytes, status: int, message: str
 ) -> None:
-    response = await call_asgi(CohortApp(bm), "/", query)
-    assert response.status == 400
-    assert message in response.text
-    assert "bm-cohort-table" not in response.text
+    for path in ("/retention", "/"):
+        response = await call_asgi(CohortApp(bm), path, query)
+        assert response.status == status
+        assert message in response.text
+        assert "bm-cohort-table" not in response.text
     as_csv = await call_asgi(CohortApp(bm), "/cohort.csv", query)
-    assert as_csv.status == 400
+    assert as_csv.status == status
     assert message.replace("&#39;", "'") in as_csv.text
+    as_json = await call_asgi(CohortApp(bm), "/api/cohort", query)
+    assert as_json.status == status
+    assert message.replace("&#39;", "'") in json.loads(as_json.text)["error"]
 
 
 async def test_other_paths_and_methods(bm: Bitmapist) -> None:
@@ -171,7 +201,7 @@ async def test_mounted_in_starlette(bm: Bitmapist) -> None:
     outer = Starlette(routes=[Mount("/analytics/cohorts", app=CohortApp(bm))])
     page = await call_asgi(outer, "/analytics/cohorts/", _q())
     assert page.status == 200
-    assert 'action="/analytics/cohorts/"' in page.text
+    assert 'action="/analytics/cohorts/retention"' in page.text
     assert 'href="/analytics/cohorts/cohort.csv?' in page.text
     assert len(_cells(page.text)) == 5
     data = await call_asgi(outer, "/analytics/cohorts/cohort.csv", _q())
@@ -197,7 +227,7 @@ async def test_storage_down_is_a_503() -> None:
     async with Bitmapist(f"redis://127.0.0.1:{free_port()}/0") as down:
         response = await call_asgi(CohortApp(down), "/")
     assert response.status == 503
-    assert "storage unavailable" in response.text
+    assert "The store is unavailable" in response.text
 
 
 async def test_app_checks_its_arguments(bm: Bitmapist) -> None:
@@ -226,7 +256,7 @@ async def test_xss_event_name_is_only_text(side_redis: RedisProcess) -> None:
     async with Bitmapist(side_redis.url) as bm:
         await _fill(bm, ("active", XSS))
         app = CohortApp(bm)
-        form = await call_asgi(app, "/")
+        form = await call_asgi(app, "/retention")
         page = await call_asgi(app, "/", _q(select1b=XSS, select2=XSS))
         bad = await call_asgi(app, "/", _q(select1=XSS + "x"))
     for response in (form, page, bad):
@@ -248,7 +278,7 @@ async def test_dashboard_knows_names_with_slashes(
     async with Bitmapist(url) as client:
         await _fill(client, events=("page/view", "a/b/c", "web"))
         app = CohortApp(client)
-        response = await call_asgi(app, "/")
+        response = await call_asgi(app, "/retention")
         assert response.status == 200
         for name in ("page/view", "a/b/c", "web"):
             assert f'<option value="{name}">{name}</option>' in response.text

@@ -3,15 +3,18 @@ on 127.0.0.1: it filters and picks events among hundreds, submits, and reads tab
 to the values computed from a model of Python sets. The event named
 ``<img src=x onerror=alert(1)>`` shows as text and runs nothing (no dialog, no ``<img>``).
 
-The test saves a screenshot; set ``BITMAPIST_SCREENSHOT_DIR=docs/img`` to refresh the one the
-documentation shows.
+The charts test opens every page with an event named ``<script>alert(1)</script>``: each
+chart has one point per period, the values shown equal the JSON API's, and nothing runs or logs
+an error. ``scripts/dashboard_screenshots.py`` regenerates the documentation's screenshots (with
+ordinary event names).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
-import shutil
+import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -132,7 +135,7 @@ def test_browser_picks_events_and_reads_the_table(
             page.on("dialog", on_dialog)
             page.on("console", on_console)
             page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(base + "/", wait_until="load")
+            page.goto(base + "/retention", wait_until="load")
 
             # Hundreds of names: the filter box narrows each select (the inline script runs).
             assert page.locator("#bm-select1 option").count() == 300 + 3
@@ -172,9 +175,6 @@ def test_browser_picks_events_and_reads_the_table(
     assert dialogs == []
     assert errors == []
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    target = os.environ.get("BITMAPIST_SCREENSHOT_DIR")
-    if target:
-        shutil.copy(shot, Path(target) / shot.name)
 
 
 def test_store_has_the_xss_event(store: tuple[str, EventModel]) -> None:
@@ -184,3 +184,148 @@ def test_store_has_the_xss_event(store: tuple[str, EventModel]) -> None:
         assert client.exists(f"trackist_{XSS}_2026-3-2")
     finally:
         client.close()
+
+
+SCRIPT = "<script>alert(1)</script>"
+CHART_DAY0 = date(2026, 9, 7)  # a Monday
+CHART_DAYS = 35
+Q_SCRIPT = "%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+
+
+@pytest.fixture(scope="module")
+def chart_store() -> Iterator[str]:
+    binary = redis_server_binary()
+    if binary is None:
+        pytest.skip("redis-server not found")
+    server = RedisProcess(binary).start()
+    rng = random.Random(5)
+    marks = []
+    for uid in range(300):
+        first = uid % 14
+        marks.append(Mark("signup", uid, CHART_DAY0 + timedelta(days=first)))
+        for day in range(first, CHART_DAYS):
+            if day == first or rng.random() < 0.5 * 0.95 ** (day - first):
+                marks.append(Mark("active", uid, CHART_DAY0 + timedelta(days=day)))
+                if uid % 2:
+                    marks.append(Mark(SCRIPT, uid, CHART_DAY0 + timedelta(days=day)))
+                if rng.random() < 0.1:
+                    marks.append(Mark("purchase", uid, CHART_DAY0 + timedelta(days=day)))
+    with Bitmapist(server.url) as bm:
+        writes: list[tuple[str, int, int]] = []
+        for m in marks:
+            writes += bm.options.event_writes(
+                m.event, m.uid, when(m.day), 1, track_hourly=False, track_unique=False
+            )
+        bm.storage.write_bits(writes)
+    yield server.url
+    server.stop()
+
+
+def _api(base: str, path: str) -> Any:
+    with urllib.request.urlopen(base + path, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def _series(api: Any) -> list[tuple[str, int]]:
+    return [(p["period"], p["count"]) for p in api["points"]]
+
+
+def test_browser_renders_every_page_with_the_apis_values(chart_store: str, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    dialogs: list[str] = []
+    errors: list[str] = []
+    end = CHART_DAY0 + timedelta(days=CHART_DAYS - 1)
+    trend_q = f"event={Q_SCRIPT}&start={CHART_DAY0}&end={end}"
+    last_q = f"event={Q_SCRIPT}&start={end}&end={end}"
+    funnel_q = f"step1=signup&step2={Q_SCRIPT}&step3=purchase&start={CHART_DAY0}&end={end}&within=1"
+    cohort_q = (
+        f"select1=signup&select2={Q_SCRIPT}&start_date={CHART_DAY0}&num_results=14&num_of_rows=7"
+    )
+    with running_dashboard(chart_store) as base, sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1100, "height": 900},
+        )
+        try:
+            page = context.new_page()
+
+            def on_dialog(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            def on_console(message: Any) -> None:
+                if message.type == "error":
+                    errors.append(message.text)
+
+            page.on("dialog", on_dialog)
+            page.on("console", on_console)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            def points(chart: str, series: str) -> list[tuple[str, int]]:
+                found = page.locator(f"#{chart} g.bm-series[data-series='{series}'] .bm-point")
+                out = []
+                for circle in found.all():
+                    value = float(circle.get_attribute("data-value") or "nan")
+                    out.append((circle.get_attribute("data-period") or "", round(value)))
+                return out
+
+            # overview: DAU, WAU, MAU of the script-named event, as the API counts them
+            page.goto(f"{base}/?end={end}", wait_until="load")
+            row = page.locator("#bm-overview tbody tr", has_text=SCRIPT)
+            assert row.count() == 1
+            expected = [
+                str(_api(base, f"/api/trend?{last_q}")["points"][0]["count"]),
+                str(_api(base, f"/api/rolling?{last_q}&window=7")["points"][0]["count"]),
+                str(_api(base, f"/api/rolling?{last_q}&window=30")["points"][0]["count"]),
+            ]
+            shown = [row.locator(f"td.{k}").inner_text() for k in ("dau", "wau", "mau")]
+            assert shown == expected
+
+            # trends: one point per day on each line, equal to /api/trend and /api/rolling
+            page.goto(f"{base}/trends?{trend_q}", wait_until="load")
+            daily = points("bm-trend-chart", "daily")
+            assert len(daily) == CHART_DAYS
+            assert daily == _series(_api(base, f"/api/trend?{trend_q}"))
+            assert len({v for _, v in daily}) > 3
+            for window, name in ((7, "WAU (7 days)"), (30, "MAU (30 days)")):
+                rolling = _api(base, f"/api/rolling?{trend_q}&window={window}")
+                assert points("bm-trend-chart", name) == _series(rolling)
+            first = page.locator("#bm-trend-chart .bm-point").first
+            assert first.locator("title").text_content() == f"{daily[0][0]} · daily: {daily[0][1]}"
+            assert SCRIPT in page.locator("h1").inner_text()
+
+            # retention: the table, and one curve point per offset equal to /api/cohort's
+            page.goto(f"{base}/retention?{cohort_q}", wait_until="load")
+            cohort = _api(base, f"/api/cohort?{cohort_q}")
+            sizes = page.locator("#bm-cohort-table td.size").all_inner_texts()
+            assert sizes == [str(r["size"]) for r in cohort["rows"]]
+            assert len(sizes) == 14
+            curve = points("bm-retention-curve", "average retention")
+            assert [label for label, _ in curve] == [str(k) for k in range(8)]
+            assert [v for _, v in curve] == [round(v) for v in cohort["retention_curve"]]
+
+            # funnel: one bar per step with the API's totals, one row per weekly cohort
+            page.goto(f"{base}/funnel?{funnel_q}", wait_until="load")
+            funnel = _api(base, f"/api/funnel?{funnel_q}")
+            bars = page.locator("#bm-funnel-chart g.bm-bar").all()
+            assert [b.get_attribute("data-value") for b in bars] == [
+                str(t) for t in funnel["totals"]
+            ]
+            assert [b.get_attribute("data-step") for b in bars] == ["signup", SCRIPT, "purchase"]
+            assert page.locator("#bm-funnel-table tbody tr").count() == len(funnel["cohorts"])
+            assert len(funnel["cohorts"]) == 5
+            assert funnel["totals"][0] > funnel["totals"][1] > funnel["totals"][2] > 0
+
+            # the name is text everywhere: the page's own script is the only one
+            for path in (f"/?end={end}", f"/trends?{trend_q}", f"/funnel?{funnel_q}",
+                         f"/retention?{cohort_q}"):  # fmt: skip
+                page.goto(base + path, wait_until="load")
+                assert page.locator("script").count() == 1
+                assert page.locator("body").inner_text().count(SCRIPT) >= 1
+        finally:
+            context.close()
+    assert dialogs == []
+    assert errors == []

@@ -48,3 +48,20 @@ def test_demo_answers_match_the_stream(
     page = html.read_text()
     assert "<table" in page
     assert "signup" in page
+    # a static report: the dashboard's charts, no form that would need a server
+    assert "<form" not in page
+    assert "<input" not in page
+    days = weeks * 7
+    for series in ("daily", "WAU (7 days)", "MAU (30 days)"):
+        group = page.split(f'data-series="{series}"', 1)[1].split("</g>", 1)[0]
+        assert group.count('class="bm-point"') == days
+    daily = page.split('data-series="daily"', 1)[1].split("</g>", 1)[0]
+    shown = dict(re.findall(r'data-period="([^"]*)" data-value="([\d.]+)"', daily))
+    assert {d: int(float(v)) for d, v in shown.items() if v != "0.0"} == expected
+    assert re.findall(r'class="bm-bar" data-step="([^"]*)"', page) == [
+        "signup",
+        "active",
+        "purchase",
+    ]
+    assert 'id="bm-retention-curve"' in page
+    assert '<tr data-event="active">' in page

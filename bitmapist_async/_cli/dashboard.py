@@ -1,36 +1,56 @@
-"""``bitmapist-async dashboard``: serve the cohort dashboard (form, heatmap table, CSV), that is
-:class:`bitmapist_async.cohort.asgi.CohortApp` under uvicorn (see :data:`DESCRIPTION`)."""
+"""``bitmapist-async dashboard``: serve the dashboard (overview, trends, retention, funnels,
+their CSV and JSON API), that is :class:`bitmapist_async.cohort.asgi.CohortApp` under uvicorn
+(see :data:`DESCRIPTION`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+from pathlib import Path
 from typing import Any
 
-from .._async.client import DEFAULT_URL, Bitmapist
+from .._async.client import Bitmapist
 from .._async.cohort import Compute
 from .._core.url import read_only_url
+from ..cohort._access import AccessError, Credentials, bind_credentials
 from .common import EXIT_STATUS_TEXT, EXIT_USAGE, CommandError, add_store_option
+from .demo import DEMO_PREFIX, DEMO_STORE
 
 __all__ = ("DESCRIPTION", "register", "serve")
 
-DESCRIPTION = f"""\
-Serve the cohort dashboard (form, heatmap table, CSV) over HTTP.
+_DEMO_FILE = DEMO_STORE.removeprefix("file:")
 
+DESCRIPTION = f"""\
+Serve the dashboard over HTTP: an overview (DAU, WAU, MAU), trends, retention and funnels,
+each with its CSV download, and a JSON API (/api/trend, /api/rolling, /api/funnel,
+/api/cohort).
+
+  bitmapist-async dashboard                                   # what 'demo' wrote
   bitmapist-async dashboard --store redis://127.0.0.1:6379/0 --port 8000
 
-Reads the events stored under --key-prefix in --store and serves them with uvicorn
+With no --store it shows what 'bitmapist-async demo' wrote ({_DEMO_FILE}, prefix
+{DEMO_PREFIX}); with one, the prefix defaults to bitmapist's trackist_. It serves with uvicorn
 (pip install 'bitmapist-async[dashboard]') on --host/--port (--port 0: any free port; the
-address is logged on standard error). It only reads: the temporary keys of each table are
-deleted once it is computed, and an embedded store (file:) is opened read-only, so a
-missing file is an error, never created. Stop it with Ctrl+C (or SIGTERM).
+address is logged on standard error). It only reads: the temporary keys of each request are
+deleted once it is answered, and an embedded store (file:) is opened read-only, so a missing
+file is an error, never created. Bound to an address other than loopback it needs HTTP basic
+credentials in BITMAPIST_DASHBOARD_CREDENTIALS (user:password), or --public to serve it open
+on purpose. Stop it with Ctrl+C (or SIGTERM).
 
-{EXIT_STATUS_TEXT}; 2 also when uvicorn is not installed.
+{EXIT_STATUS_TEXT}; 2 also when uvicorn is not installed or a public address has no
+credentials.
 """
 
 
 async def serve(
-    url: str, host: str, port: int, key_prefix: str, log_level: str, compute: Compute = "storage"
+    url: str,
+    host: str,
+    port: int,
+    key_prefix: str,
+    log_level: str,
+    compute: Compute = "auto",
+    credentials: Credentials | None = None,
 ) -> None:
     """Serve the dashboard for the store at *url* until the process is told to stop (an
     embedded store is opened read-only, ``?mode=ro``)."""
@@ -41,7 +61,7 @@ async def serve(
     async with Bitmapist(read_only_url(url), key_prefix=key_prefix) as bm:
         await bm.ping()  # fail now, with the server's error, rather than on the first request
         config = uvicorn.Config(
-            CohortApp(bm, compute=compute),
+            CohortApp(bm, compute=compute, credentials=credentials),
             host=host,
             port=port,
             log_level=log_level,
@@ -57,16 +77,26 @@ def _run(args: argparse.Namespace) -> int:
         raise CommandError(
             "the dashboard needs uvicorn: pip install 'bitmapist-async[dashboard]'", EXIT_USAGE
         ) from None
-    asyncio.run(
-        serve(args.store, args.host, args.port, args.key_prefix, args.log_level, args.compute)
-    )
+    url, prefix = args.store or DEMO_STORE, args.key_prefix
+    if prefix is None:
+        prefix = "trackist_" if args.store else DEMO_PREFIX
+    if args.store is None and not Path(_DEMO_FILE).exists():
+        raise CommandError(
+            f"no {_DEMO_FILE} here: run 'bitmapist-async demo' first, or pass --store "
+            "(a Redis or file: URL)"
+        )
+    try:
+        credentials = bind_credentials(args.host, os.environ, args.public)
+    except AccessError as exc:
+        raise CommandError(str(exc), EXIT_USAGE) from None
+    asyncio.run(serve(url, args.host, args.port, prefix, args.log_level, args.compute, credentials))
     return 0
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "dashboard",
-        help="serve the cohort dashboard (form, heatmap table, CSV) over HTTP",
+        help="serve the dashboard (overview, trends, retention, funnels) over HTTP",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -74,8 +104,8 @@ def register(subparsers: Any) -> None:
         parser,
         "--store",
         dest="store",
-        default=DEFAULT_URL,
-        help=f"the store to read (default {DEFAULT_URL})",
+        default=None,
+        help=f"the store to read (default {DEMO_STORE}, the demo's, with prefix {DEMO_PREFIX})",
         old=("--redis-url",),
     )
     parser.add_argument(
@@ -86,15 +116,21 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--key-prefix",
-        default="trackist_",
+        default=None,
         metavar="PREFIX",
-        help="prefix of the keys to read (default trackist_)",
+        help=f"prefix of the keys to read (default trackist_; {DEMO_PREFIX} without --store)",
+    )
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        help="serve a non-loopback --host without credentials, on purpose",
     )
     parser.add_argument(
         "--compute",
-        default="storage",
-        choices=["storage", "local"],
-        help="count cells in storage (default) or here, fetching each bitmap once",
+        default="auto",
+        choices=["auto", "storage", "local"],
+        help="where cohort cells are counted: auto (default: here while the bitmaps are small), "
+        "storage, or local",
     )
     parser.add_argument(
         "--log-level",

@@ -4,6 +4,9 @@
 The demo clears its key prefix before marking, so it must know the prefix holds only its own
 data: it writes the unique event :data:`MARKER` first, and clears a prefix only when it is
 empty, or holds the marker and nothing but the demo's events (or ``--force``).
+It ends with a weekly cohort table, printed, and a static report written to
+``cohort.html`` (the dashboard's charts, no form); ``bitmapist-async dashboard`` with no flags
+then serves the same data live.
 """
 
 from __future__ import annotations
@@ -20,14 +23,25 @@ from typing import Any
 
 from .._async.client import Bitmapist
 from .._core.cohort import CohortTable
-from ..cohort import render_page
+from ..cohort._report import render_report
 from .common import CommandError, add_store_option
 from .transfer import guarded
 
 #: The demo's own embedded store (a file in the working directory).
 DEMO_STORE = "file:bitmapist-demo.db"
+#: The prefix of every key the demo writes (``bitmapist-async dashboard`` reads it by default).
+DEMO_PREFIX = "demo:"
 
-__all__ = ("DEMO_EVENTS", "DESCRIPTION", "MARKER", "Mark", "register", "synthetic_stream")
+__all__ = (
+    "DEMO_EVENTS",
+    "DEMO_PREFIX",
+    "DEMO_STORE",
+    "DESCRIPTION",
+    "MARKER",
+    "Mark",
+    "register",
+    "synthetic_stream",
+)
 
 #: The events the demo marks.
 DEMO_EVENTS = frozenset({"signup", "active", "purchase"})
@@ -47,7 +61,9 @@ points it at a Redis or any store URL. Every key the demo writes lives under its
 prefix (demo: by default), which it clears first; nothing else in the store is touched. It
 clears a prefix only if it holds nothing but the demo's own data (its events and a marker
 key it writes); a prefix holding anything else is refused unless --force. It ends with a
-weekly signup -> activity cohort table, printed and written to cohort.html.
+weekly signup -> activity cohort table, printed, and a static report written to
+cohort.html: the dashboard's overview, trend, retention and funnel charts, with no form.
+'bitmapist-async dashboard' with no flags then serves the same data live.
 
 The report goes to standard output, errors to standard error.
 
@@ -231,8 +247,10 @@ async def run_demo(
             start_date=start,
         )
         out.append(_cohort_text(table))
-        names = [n for n in await bm.get_event_names() if n != MARKER]
-        page = render_page(names, query=table.query, table=table, title="bitmapist-async demo")
+        page = await render_report(
+            bm, event="active", signup="signup", funnel=("signup", "active", "purchase"),
+            start=start, end=end, title="bitmapist-async demo",
+        )  # fmt: skip
         await bm.delete_temporary_bitop_keys()
     return "\n".join(out), page
 
@@ -243,7 +261,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     if args.html:
         Path(args.html).write_text(page, encoding="utf-8")
-        report += f"\nCohort table written to {args.html} (open it in a browser)\n"
+        report += (
+            f"\nReport written to {args.html} (open it in a browser); "
+            "'bitmapist-async dashboard' serves the same data live\n"
+        )
     print(report)
     return 0
 
@@ -298,7 +319,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--key-prefix",
-        default="demo:",
+        default=DEMO_PREFIX,
         metavar="PREFIX",
         help="prefix of every key the demo writes and clears (default demo:)",
     )

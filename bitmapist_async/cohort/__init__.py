@@ -1,5 +1,6 @@
 """Cohort tables for people: HTML (Jinja2, autoescaped) and CSV rendering, and a small ASGI
-dashboard.
+dashboard (overview, trends, retention and funnel pages with server-drawn SVG charts, CSV and
+a JSON API).
 
 Compute a table with ``await bm.cohort(...)`` (or ``bm.cohort(...)`` on the sync client), then
 render it::
@@ -10,8 +11,9 @@ render it::
     html = render_form(await bm.get_event_names(), query=table.query) + render_table(table)
     csv_text = render_csv(table)
 
-Serve the whole thing with :class:`bitmapist_async.cohort.asgi.CohortApp` (mountable in
-Starlette/FastAPI) or ``bitmapist-async dashboard``.
+Serve the whole dashboard with :class:`bitmapist_async.cohort.asgi.CohortApp` (mountable in
+Starlette/FastAPI) or ``bitmapist-async dashboard``. :func:`write_csv` writes any rows as
+formula-safe CSV.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ._render import render_csv as render_csv
 from ._render import render_form as render_form
 from ._render import render_page as render_page
 from ._render import render_table as render_table
+from ._render import write_csv as write_csv
 
 __all__ = (
     "CohortQuery",
@@ -36,4 +39,5 @@ __all__ = (
     "render_form",
     "render_page",
     "render_table",
+    "write_csv",
 )

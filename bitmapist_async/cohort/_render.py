@@ -28,12 +28,13 @@ __all__ = (
     "render_form",
     "render_page",
     "render_table",
+    "write_csv",
 )
 
 #: An event the form offers: its name, or ``(label, name)`` as bitmapist's selections.
 Selection: TypeAlias = "str | tuple[str, str]"
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _PERIOD_HEADINGS = {"days": "day", "weeks": "ISO week", "months": "month", "years": "year"}
 
 
@@ -47,23 +48,27 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["csv_row"] = _csv_row
     return env
 
 
 def csv_cell(value: object) -> str:
     """*value* as CSV text that a spreadsheet shows as text: a cell starting with ``=``,
-    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so it is never run as
-    a formula."""
+    ``+``, ``-``, ``@``, a tab, a carriage return or a line feed (after any spaces) gets a
+    leading ``'`` so it is never run as a formula. Quoting (a cell with a comma, a quote, CR or
+    LF is quoted by :func:`write_csv`) keeps the rest of the cell in the cell."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
+    if text.lstrip(" ").startswith(_FORMULA_START):
         return "'" + text
     return text
 
 
-def _csv_row(values: Iterable[object]) -> str:
+def write_csv(rows: Iterable[Iterable[object]]) -> str:
+    """*rows* as CSV text (RFC 4180: CRLF line ends, a cell holding a comma, a quote, CR or LF
+    quoted), every cell through :func:`csv_cell`."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow([csv_cell(v) for v in values])
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    for row in rows:
+        writer.writerow([csv_cell(v) for v in row])
     return out.getvalue()
 
 
@@ -234,8 +239,19 @@ def render_csv(table: CohortTable, *, describe: bool = True) -> str:
             else:
                 cells.append(str(int(value)))
         rows.append([period_label(start, query.time_group), row[1], *cells])
-    template = _environment().get_template("table.csv")
-    return template.render(table=table, header=header, rows=rows, describe=describe)
+    lines: list[list[object]] = []
+    if describe:
+        lines += [
+            ["select1", query.select1],
+            ["select1b", query.select1b or ""],
+            ["select2", query.select2],
+            ["select2b", query.select2b or ""],
+            ["time_group", query.time_group],
+            ["retention", query.retention],
+            ["values", "percent" if query.as_percent else "count"],
+            [],
+        ]
+    return write_csv([*lines, header, *rows])
 
 
 def render_page(
