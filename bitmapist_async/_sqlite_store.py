@@ -412,7 +412,7 @@ def _join(containers: Sequence[ContainerRow], key: str | bytes) -> BitMap:
     """:func:`join`, with a payload that does not decode reported as damage to *key*."""
     try:
         return join(containers)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:  # overflow: a container key >= 2**16
         raise _Damaged(key, exc) from exc
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .._core.errors import BitmapistError
+from .._core.errors import BitmapistError, ClientClosedError
 from .._core.failures import storage_failure, timed_out
 from .._core.options import Write
 from .._core.plan import BitOpStep, Query
@@ -27,11 +27,21 @@ class AsyncGuardedStorage:
     :param timeout: seconds each round trip may take (``None``: no deadline).
     """
 
-    __slots__ = ("_storage", "_timeout")
+    __slots__ = ("_closed", "_storage", "_timeout")
 
     def __init__(self, storage: AsyncStorage, timeout: float | None) -> None:
         self._storage = storage
         self._timeout = timeout
+        self._closed = False
+
+    def refuse_calls(self) -> None:
+        """Refuse every later call with :class:`~bitmapist_async.ClientClosedError` (the
+        client is closing: its connections are going, and must not be opened again)."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError("the client is closed")
 
     @property
     def timeout(self) -> float | None:
@@ -57,6 +67,7 @@ class AsyncGuardedStorage:
     async def evaluate(
         self, steps: Sequence[BitOpStep], queries: Sequence[Query]
     ) -> list[QueryResult]:
+        self._check_open()
         try:
             return await AsyncDeadline.run(self._timeout, self._storage.evaluate(steps, queries))
         except Exception as exc:
@@ -64,6 +75,7 @@ class AsyncGuardedStorage:
 
     async def sizes(self, keys: Sequence[str]) -> list[int] | None:
         """The storage's :meth:`~AsyncSizedStorage.sizes`, or ``None`` when it has none."""
+        self._check_open()
         storage = self._storage
         if not isinstance(storage, AsyncSizedStorage):
             return None
@@ -73,18 +85,21 @@ class AsyncGuardedStorage:
             self._fail(exc)
 
     async def scan(self, pattern: str) -> list[str]:
+        self._check_open()
         try:
             return await AsyncDeadline.run(self._timeout, self._storage.scan(pattern))
         except Exception as exc:
             self._fail(exc)
 
     async def delete(self, keys: Sequence[str]) -> None:
+        self._check_open()
         try:
             await AsyncDeadline.run(self._timeout, self._storage.delete(keys))  # type: ignore[func-returns-value,unused-ignore]
         except Exception as exc:
             self._fail(exc)
 
     async def ping(self) -> None:
+        self._check_open()
         try:
             await AsyncDeadline.run(self._timeout, self._storage.ping())  # type: ignore[func-returns-value,unused-ignore]
         except Exception as exc:
@@ -92,6 +107,7 @@ class AsyncGuardedStorage:
 
     async def write_bits(self, writes: Sequence[Write]) -> None:
         """For bulk imports (marks go through the write batcher instead)."""
+        self._check_open()
         try:
             await AsyncDeadline.run(self._timeout, self._storage.write_bits(writes))  # type: ignore[func-returns-value,unused-ignore]
         except Exception as exc:
@@ -100,6 +116,7 @@ class AsyncGuardedStorage:
     async def merge_bitmaps(
         self, merges: Sequence[tuple[str, bytes]], *, temp_prefix: str, unmark: bool = False
     ) -> None:
+        self._check_open()
         try:
             call = self._storage.merge_bitmaps(merges, temp_prefix=temp_prefix, unmark=unmark)  # type: ignore[func-returns-value,unused-ignore]
             await AsyncDeadline.run(self._timeout, call)  # type: ignore[func-returns-value,unused-ignore]
@@ -109,6 +126,7 @@ class AsyncGuardedStorage:
     async def merge_bits(
         self, merges: Sequence[tuple[str, Sequence[int]]], *, temp_prefix: str, unmark: bool = False
     ) -> None:
+        self._check_open()
         try:
             call = self._storage.merge_bits(merges, temp_prefix=temp_prefix, unmark=unmark)  # type: ignore[func-returns-value,unused-ignore]
             await AsyncDeadline.run(self._timeout, call)  # type: ignore[func-returns-value,unused-ignore]
@@ -125,6 +143,7 @@ class AsyncGuardedSegmentedStorage(AsyncGuardedStorage):
     async def evaluate_segments(
         self, steps: Sequence[BitOpStep], key: str
     ) -> list[tuple[int, bytes]]:
+        self._check_open()
         storage = self._storage
         assert isinstance(storage, AsyncSegmentedStorage)
         try:

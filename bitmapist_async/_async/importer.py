@@ -192,19 +192,32 @@ class AsyncImporter:
         while rest is not None and len(rest):
             room = self._chunk_rows - aggregator.rows
             head, rest = rest.split(room) if len(rest) > room else (rest, None)
-            aggregator.add(head)
+            try:
+                aggregator.add(head)
+            except (OverflowError, ValueError):  # a time outside the calendar in the client's zone
+                if not isinstance(head, ParsedBlock):
+                    raise
+                known = len(head.errors)  # counted with the block already
+                head = aggregator.within_calendar(head)
+                self._count_errors(head.errors[known:])
+                aggregator.add(head)
+                if not len(head):
+                    continue
             self._chunk_end = f"{head.source}:{head.line_of(len(head) - 1)}"
             if aggregator.rows >= self._chunk_rows:
                 await self._write_chunk()
 
     def _count(self, block: ParsedBlock | ArrayBlock) -> None:
         self._rows_read += block.rows
-        if not block.errors:
+        self._count_errors(block.errors)
+
+    def _count_errors(self, errors: Sequence[RowError]) -> None:
+        if not errors:
             return
-        self._rejected += len(block.errors)
+        self._rejected += len(errors)
         room = MAX_REPORTED_ERRORS - len(self._errors)
         if room > 0:
-            self._errors.extend(block.errors[:room])
+            self._errors.extend(errors[:room])
         if self._max_errors is not None and self._rejected > self._max_errors:
             first = self._errors[0]
             raise ImportAbortedError(

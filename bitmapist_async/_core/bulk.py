@@ -147,6 +147,38 @@ class ChunkAggregator:
             self._add_lists(block)
         self.rows += len(block)
 
+    def within_calendar(self, block: ParsedBlock) -> ParsedBlock:
+        """*block* without the rows whose time leaves the calendar (years 1 to 9999) on the
+        client's wall clock (``9999-12-31T23:59:59-05:00`` in UTC), each a ``bad_timestamp``
+        row error instead: :meth:`add` raises for such a block, before changing anything."""
+        keep: list[int] = []
+        errors = list(block.errors)
+        for i, moment in enumerate(block.times):
+            try:
+                self._options.local(moment)
+            except (OverflowError, ValueError):
+                errors.append(
+                    RowError(
+                        block.source,
+                        block.line_of(i),
+                        "bad_timestamp",
+                        f"timestamp {moment.isoformat()} is outside the calendar (years 1 to "
+                        f"9999) in the time zone {self._options.tz}",
+                    )
+                )
+            else:
+                keep.append(i)
+        return ParsedBlock(
+            block.source,
+            [block.names[i] for i in keep],
+            [block.uids[i] for i in keep],
+            [block.times[i] for i in keep],
+            block.first_line,
+            block.rows,
+            [block.line_of(i) for i in keep],
+            errors,
+        )
+
     def _add_lists(self, block: ParsedBlock) -> None:
         ordinals, hours = self._local_buckets(block.times)
         groups = self._groups

@@ -6,6 +6,7 @@ Passwords never appear in ``repr``, logs or error messages: everything that show
 
 from __future__ import annotations
 
+import codecs
 import inspect
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -54,18 +55,21 @@ def _redact_query(query: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """*url* with any password replaced by ``***``: the userinfo one (the username is kept) and
-    every query option whose name contains ``password`` (``?password=``, ``ssl_password=``)."""
+    """*url* with any password replaced by ``***``: the userinfo one (the username is kept; a
+    userinfo without a colon is hidden whole, as it may be a password) and every query option
+    whose name contains ``password`` (``?password=``, ``ssl_password=``)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<unparseable URL>"
     query = _redact_query(parts.query)
-    if parts.password is None:
+    if parts.password is None and parts.username is None:
         if query == parts.query:
             return url
         return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-    user = parts.username or ""
+    # A lone "user@" may be a password written without its colon (redis://s3cret@host is a
+    # common mistake): it is hidden too.
+    user = parts.username or "" if parts.password is not None else "***"
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
@@ -73,7 +77,8 @@ def redact_url(url: str) -> str:
         port = parts.port
     except ValueError:
         port = None
-    netloc = f"{user}:***@{host}" + (f":{port}" if port is not None else "")
+    secret = ":***" if parts.password is not None else ""
+    netloc = f"{user}{secret}@{host}" + (f":{port}" if port is not None else "")
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
@@ -143,17 +148,45 @@ def _check_redis_parts(url: str, scheme: str, *, cluster: bool = False) -> None:
     if path not in ("", "/"):
         db = _database(shown, path[1:], "path")
     if "db" in options:
-        db = _database(shown, options["db"], "?db=")
+        in_query = _database(shown, options["db"], "?db=")
+        if db is not None and in_query != db:
+            raise ValueError(
+                f"Redis URL {shown!r} selects two databases: {db} in its path, {in_query} in "
+                "?db= (give one)"
+            )
+        db = in_query
     if cluster and db not in (None, 0):
         raise ValueError(f"Redis Cluster URL {shown!r} selects database {db}: a cluster has only 0")
 
 
 def _database(shown: str, text: str, where: str) -> int:
-    if not text.isascii() or not text.isdigit():
+    if not text.isascii() or not text.isdigit() or int(text) >= 2**31:
         raise ValueError(
             f"Redis URL {shown!r} has database {text!r} ({where}): expected a number such as /0"
         )
     return int(text)
+
+
+def _positive(value: str) -> bool:
+    return float(value) > 0
+
+
+def _not_negative(value: str) -> bool:
+    return float(value) >= 0
+
+
+#: What each option's value must be, beyond what redis-py's parser accepts (a check that
+#: redis-py would otherwise fail at the first connection, or misread: a negative timeout).
+_VALUE_RULES: dict[str, tuple[Any, str]] = {
+    "socket_timeout": (_positive, "a number of seconds > 0"),
+    "socket_connect_timeout": (_positive, "a number of seconds > 0"),
+    "health_check_interval": (_not_negative, "a number of seconds >= 0"),
+    "max_connections": (lambda v: int(v) >= 1, "a whole number >= 1"),
+    "socket_read_size": (lambda v: int(v) >= 1, "a whole number >= 1"),
+    "protocol": (lambda v: int(v) in (2, 3), "2 or 3"),
+    "encoding": (lambda v: bool(codecs.lookup(v)), "a Python codec name such as utf-8"),
+    "encoding_errors": (lambda v: bool(codecs.lookup_error(v)), "strict, replace, ..."),
+}
 
 
 def _redis_options(shown: str, query: str, scheme: str) -> dict[str, str]:
@@ -172,15 +205,24 @@ def _redis_options(shown: str, query: str, scheme: str) -> dict[str, str]:
                 f"unknown option {name!r} in Redis URL {shown!r}: redis-py knows "
                 + ", ".join(sorted(known))
             )
+        if name in options:
+            raise ValueError(f"option {name!r} is given twice in Redis URL {shown!r}")
         parser = parsers.get(name)
-        if parser is not None:
-            try:
+        rule, expected = _VALUE_RULES.get(name, (None, ""))
+        try:
+            if parser is not None:
                 parser(value)
-            except (TypeError, ValueError) as exc:
-                shown_value = "***" if _secret_option(name) else repr(value)
-                raise ValueError(
-                    f"option {name}={shown_value} in Redis URL {shown!r} is not valid"
-                ) from exc
+            valid = rule is None or rule(value)
+        except (TypeError, ValueError, LookupError) as exc:
+            valid, cause = False, exc
+        else:
+            cause = None
+        if not valid:
+            shown_value = "***" if _secret_option(name) else repr(value)
+            raise ValueError(
+                f"option {name}={shown_value} in Redis URL {shown!r} is not valid"
+                + (f": expected {expected}" if expected else "")
+            ) from cause
         options[name] = value
     return options
 
@@ -196,6 +238,8 @@ def _redis_option_names(scheme: str) -> tuple[dict[str, Any], frozenset[str]]:
 
     parsers = dict(getattr(connection, "URL_QUERY_ARGUMENT_PARSERS", {}))
     parsers.setdefault("db", int)
+    # "timeout" is only BlockingConnectionPool's: the connection redis-py makes refuses it.
+    parsers.pop("timeout", None)
     known = {*parsers, *_TEXT_OPTIONS}
     if scheme == "rediss":
         for cls in connection.SSLConnection.__mro__:
@@ -250,12 +294,16 @@ def _embedded_options(url: str, query: str) -> tuple[Literal["normal", "full"], 
     try:
         fields = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
     except ValueError as exc:
-        raise ValueError(f"cannot parse the options of {url!r}: {exc}") from exc
+        raise ValueError(f"cannot parse the options of {redact_url(url)!r}: {exc}") from exc
+    seen: set[str] = set()
     for name, value in fields:
+        if name in seen:
+            raise ValueError(f"option {name!r} is given twice in {redact_url(url)!r}")
+        seen.add(name)
         if name == "synchronous":
             if value.lower() not in ("normal", "full"):
                 raise ValueError(
-                    f"synchronous must be 'normal' or 'full', got {value!r} in {url!r}"
+                    f"synchronous must be 'normal' or 'full', got {value!r} in {redact_url(url)!r}"
                 )
             synchronous = "full" if value.lower() == "full" else "normal"
         elif name == "timeout":
@@ -268,11 +316,11 @@ def _embedded_options(url: str, query: str) -> tuple[Literal["normal", "full"], 
             timeout = seconds
         elif name == "mode":
             if value.lower() not in ("ro", "rw"):
-                raise ValueError(f"mode must be 'ro' or 'rw', got {value!r} in {url!r}")
+                raise ValueError(f"mode must be 'ro' or 'rw', got {value!r} in {redact_url(url)!r}")
             read_only = value.lower() == "ro"
         else:
             raise ValueError(
-                f"unknown option {name!r} in {url!r}: the embedded store takes "
+                f"unknown option {name!r} in {redact_url(url)!r}: the embedded store takes "
                 "synchronous=normal|full, timeout=SECONDS and mode=ro|rw"
             )
     return synchronous, timeout, read_only
@@ -298,7 +346,7 @@ def parse_embedded_url(url: object) -> EmbeddedTarget:
     scheme = parts.scheme.lower()
     if scheme == "memory":
         if parts.netloc or parts.path or parts.query or parts.fragment:
-            raise ValueError(f"memory:// takes no host, path or options, got {url!r}")
+            raise ValueError(f"memory:// takes no host, path or options, got {redact_url(url)!r}")
         return EmbeddedTarget(None)
     if scheme != "file":
         raise ValueError(
@@ -306,16 +354,17 @@ def parse_embedded_url(url: object) -> EmbeddedTarget:
         )
     if parts.netloc not in ("", "localhost"):
         raise ValueError(
-            f"file URL {url!r} names host {parts.netloc!r}: use file:///absolute/path or "
+            f"file URL {redact_url(url)!r} names host {urlsplit(redact_url(url)).netloc!r}: use "
+            "file:///absolute/path or "
             "file:relative/path"
         )
     if parts.fragment:
-        raise ValueError(f"file URL {url!r} has a fragment")
+        raise ValueError(f"file URL {redact_url(url)!r} has a fragment")
     path = unquote(parts.path)
     if not path or path.endswith("/"):
-        raise ValueError(f"file URL {url!r} names no file")
+        raise ValueError(f"file URL {redact_url(url)!r} names no file")
     if "\0" in path:
-        raise ValueError(f"file URL {url!r} contains a NUL byte")
+        raise ValueError(f"file URL {redact_url(url)!r} contains a NUL byte")
     synchronous, timeout, read_only = _embedded_options(url, parts.query)
     return EmbeddedTarget(path, synchronous, timeout, read_only)
 

@@ -226,11 +226,13 @@ class Bitmapist:
         self.close()
 
     def close(self) -> None:
-        """Write everything pending, then release connections. Idempotent."""
+        """Write everything pending, then release connections. Idempotent. Later marks and
+        queries raise :class:`~bitmapist_async.ClientClosedError`."""
         if self._closed:
             return
         self._writer.bind_loop()  # (raises EventLoopConflictError while busy on another loop)
         self._closed = True
+        self._queries.refuse_calls()  # queries from now on: ClientClosedError, on every backend
         try:
             self._writer.close()
         finally:

@@ -159,3 +159,8 @@ async def test_closed_client_refuses_writes(redis_url: str) -> None:
     assert bm.closed
     with pytest.raises(ClientClosedError):
         await bm.mark_event("a", 1)
+    # Queries too, on every backend: a closed Redis client used to reopen connections for
+    # them, which no later aclose() closed.
+    for query in (bm.DayEvents("a").count, bm.get_event_names, bm.delete_all_events, bm.ping):
+        with pytest.raises(ClientClosedError):
+            await query()

@@ -322,3 +322,19 @@ async def test_marks_on_a_read_only_store_fail_at_the_call(tmp_path: Path) -> No
         assert bm.pending_writes == 0
         assert await bm.UniqueEvents("a").count() == 2
     assert _snapshot(tmp_path) == before
+
+
+async def test_a_container_key_out_of_range_is_a_typed_error_naming_the_key(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.db"
+    url = await _make_store(path)
+    _sql(path, "UPDATE bitmapist_chunks SET hi = 99999 WHERE hi = 1")
+    async with Bitmapist(url) as bm:
+        with pytest.raises(EmbeddedStorageError, match=r"trackist_a_u.*damaged") as info:
+            await bm.UniqueEvents("a").ids()
+        assert isinstance(info.value.__cause__, OverflowError)
+        with pytest.raises(EmbeddedStorageError, match="trackist_a_u"):
+            await (bm.UniqueEvents("a") & ~bm.UniqueEvents("b")).count()
+        report = await _check(bm)
+    assert [d.key for d in report.damage] == ["trackist_a_u"]

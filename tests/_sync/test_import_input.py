@@ -126,3 +126,34 @@ def test_unencodable_names_in_tuples_are_bad_rows(bm: Bitmapist) -> None:
     )
     assert [(e.line, e.kind) for e in summary.errors] == [(2, "bad_event")]
     assert bm.DayEvents("fine", 2026, 11, 3).ids() == [1, 3]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_times_that_leave_the_calendar_in_the_clients_zone_are_bad_rows(
+    bm: Bitmapist, tmp_path: Path, suffix: str
+) -> None:
+    """Valid ISO timestamps, outside years 1 to 9999 once on the client's clock (UTC): bad
+    rows, not an ``OverflowError`` that aborts the import."""
+    rows = [
+        ("edge", 1, "2026-11-28T13:05:00Z"),
+        ("edge", 14, "9999-12-31T23:59:59-05:00"),
+        ("edge", 15, "0001-01-01T00:00:00+01:00"),
+        ("edge", 2, "2026-11-28T14:05:00Z"),
+    ]
+    path = tmp_path / f"rows.{suffix}"
+    if suffix == "csv":
+        text = "event,user_id,timestamp\n" + "".join(f"{e},{u},{t}\n" for e, u, t in rows)
+    else:
+        text = "".join(
+            json.dumps({"event": e, "user_id": u, "timestamp": t}) + "\n" for e, u, t in rows
+        )
+    path.write_text(text)
+    summary = bm.import_events(EventLog(path), max_errors=5)
+    line = 1 if suffix == "csv" else 0
+    assert [(e.line, e.kind) for e in summary.errors] == [
+        (line + 2, "bad_timestamp"),
+        (line + 3, "bad_timestamp"),
+    ]
+    assert "outside the calendar" in summary.errors[0].message
+    assert summary.rows_imported == 2
+    assert bm.DayEvents("edge", 2026, 11, 28).ids() == [1, 2]

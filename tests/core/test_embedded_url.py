@@ -91,3 +91,14 @@ def test_read_only_url(url: str, expected: str) -> None:
 def test_read_only_url_checks_the_url() -> None:
     with pytest.raises(ValueError, match="unknown option 'x'"):
         read_only_url("file:///a.db?x=1")
+
+
+def test_an_option_given_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="'mode' is given twice"):
+        parse_embedded_url("file:///x.db?mode=ro&mode=rw")
+
+
+def test_a_password_in_a_file_url_is_not_shown() -> None:
+    with pytest.raises(ValueError, match="names host") as info:
+        parse_embedded_url("file://user:s3cret@localhost/tmp/x.db")
+    assert "s3cret" not in str(info.value)

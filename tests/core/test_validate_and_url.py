@@ -54,6 +54,8 @@ def test_redaction() -> None:
     assert redact_url("rediss://:secret@h/1") == "rediss://:***@h/1"
     assert redact_url("redis://h:6379/0") == "redis://h:6379/0"
     assert "secret" not in redact_url("redis://u:secret@[::1]:6379/0")
+    # a userinfo without a colon may be a password written the wrong way: hidden whole
+    assert redact_url("redis://s3cret@h:6379/0") == "redis://***@h:6379/0"
 
 
 def test_url_schemes() -> None:
@@ -90,6 +92,15 @@ def test_password_options_are_redacted() -> None:
         ("redis:///0", "names no host"),
         ("unix://", "names no socket file"),
         ("redis://127.0.0.1:6379/0#frag", "fragment"),
+        ("redis://h/0?timeout=0", "unknown option 'timeout'"),
+        ("redis://h/0?encoding=bogus-enc", "encoding='bogus-enc'"),
+        ("redis://h/0?protocol=7", "protocol='7'"),
+        ("redis://h/0?socket_timeout=-1", "socket_timeout='-1'"),
+        ("redis://h/0?socket_connect_timeout=nan", "socket_connect_timeout='nan'"),
+        ("redis://h/0?max_connections=0", "max_connections='0'"),
+        ("redis://h/99999999999999999999", "database '99999999999999999999'"),
+        ("redis://h/0?db=1", "two databases: 0 in its path, 1 in ?db="),
+        ("redis://h/0?socket_timeout=1&socket_timeout=2", "'socket_timeout' is given twice"),
     ],
 )
 def test_a_redis_url_is_never_rerouted(url: str, named: str) -> None:
