@@ -262,7 +262,7 @@ def test_read_only_commands_never_create_a_store(args: tuple[str, ...], tmp_path
     assert done.returncode == 1, done.stderr
     assert done.stdout == ""
     assert len(done.stderr.splitlines()) == 1
-    assert re.search(r"(bitmapist|typo)\.db", done.stderr)
+    assert re.search(r"(bitmapist|bitmapist-demo|typo)\.db", done.stderr)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -209,14 +209,13 @@ def _redis_options(shown: str, query: str, scheme: str) -> dict[str, str]:
             raise ValueError(f"option {name!r} is given twice in Redis URL {shown!r}")
         parser = parsers.get(name)
         rule, expected = _VALUE_RULES.get(name, (None, ""))
+        cause: Exception | None = None
         try:
             if parser is not None:
                 parser(value)
             valid = rule is None or rule(value)
         except (TypeError, ValueError, LookupError) as exc:
             valid, cause = False, exc
-        else:
-            cause = None
         if not valid:
             shown_value = "***" if _secret_option(name) else repr(value)
             raise ValueError(

@@ -7,7 +7,7 @@ import struct
 
 import hypothesis.strategies as st
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 
 from bitmapist_async._core.roaring import bitmap_from_ids, container_problems, join, split
 from bitmapist_async._core.store_check import StoreCheckReport, StoreDamage, key_problems
@@ -19,6 +19,7 @@ IDS = st.one_of(
 )
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # sets of thousands of ids
 @given(IDS, st.booleans())
 def test_every_container_the_library_writes_is_sound(ids: set[int], optimize: bool) -> None:
     bitmap = bitmap_from_ids(ids) if optimize else join(split(bitmap_from_ids(ids)))
