@@ -96,6 +96,11 @@ class SqliteBitmapStore:
         self._target = target
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
+        # A read-write file store reads through a connection of its own, under a lock of its
+        # own: in WAL mode a reader never waits for a writer, so a write queued behind another
+        # process's lock (up to ``timeout``) does not hold back this client's queries.
+        self._read_lock = threading.Lock()
+        self._reader: sqlite3.Connection | None = None
         #: Read-only: the file state the open connection was made for.
         self._conn_state: FileState | None = None
         self._closed = False
@@ -210,6 +215,8 @@ class SqliteBitmapStore:
         """Run *body* in one transaction under the lock and return its result."""
         if write and self._target.read_only:
             raise self._refused(what)
+        if not write and not self._target.read_only and self._target.path is not None:
+            return self._read(body)
         with self._lock:
             if self._closed:
                 raise ClientClosedError(f"the embedded store {self._target.url} is closed")
@@ -225,6 +232,33 @@ class SqliteBitmapStore:
             raise EmbeddedStorageError(
                 f"{path} changed during each of {_READ_ONLY_ATTEMPTS} read-only reads; try again"
             )
+
+    def _read(self, body: _Body[T]) -> T:
+        """Run a read of a read-write file store on the reader connection."""
+        if self._reader is None:
+            with self._lock:  # the first call opens (and if need be creates) the store
+                if self._closed:
+                    raise ClientClosedError(f"the embedded store {self._target.url} is closed")
+                self._open()
+        with self._read_lock:
+            if self._closed:
+                raise ClientClosedError(f"the embedded store {self._target.url} is closed")
+            if self._reader is None:
+                self._reader = self._open_reader()
+            return self._in_transaction(self._reader, body, write=False)
+
+    def _open_reader(self) -> sqlite3.Connection:
+        path = self._target.path
+        assert path is not None
+        try:
+            conn = sqlite3.connect(
+                path, timeout=self._target.timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA query_only=1")
+            conn.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
+        except sqlite3.Error as exc:
+            raise storage_error(self._where, self._target.timeout, exc) from exc
+        return conn
 
     def _refused(self, what: str) -> ReadOnlyStoreError:
         return ReadOnlyStoreError(
@@ -257,12 +291,18 @@ class SqliteBitmapStore:
     def close(self) -> None:
         """Close the database (idempotent); later calls raise :class:`ClientClosedError`.
         A ``memory://`` store's contents are gone."""
-        with self._lock:
-            self._closed = True
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-                self._conn_state = None
+        self._closed = True  # calls not yet under a lock refuse at once
+        for conn, lock in ((self._conn, self._lock), (self._reader, self._read_lock)):
+            if conn is not None and lock.locked():  # a call in progress: abort its statement
+                conn.interrupt()  # (thread-safe; a write waiting for another process's lock)
+        with self._lock, self._read_lock:
+            # The writer closes last: the last connection out checkpoints the log and removes
+            # the -wal and -shm files, which a query_only reader may not do.
+            for conn in (self._reader, self._conn):
+                if conn is not None:
+                    conn.close()
+            self._conn = self._reader = None
+            self._conn_state = None
 
     def ping(self) -> None:
         self._run(lambda conn, now: conn.execute("SELECT 1").fetchone(), write=False)
