@@ -16,6 +16,7 @@ import os
 import random
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,41 @@ pytestmark = pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK),
     reason=f"no Chromium at {CHROMIUM} (apt-get install chromium, or set BITMAPIST_CHROMIUM)",
 )
+
+
+@contextmanager
+def _watched_page(
+    sync_api: Any, tmp_path: Path, viewport: dict[str, int]
+) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """A page of a fresh headless Chromium, with the dialogs it opened and the errors it
+    logged (console errors and uncaught exceptions) recorded."""
+    dialogs: list[str] = []
+    errors: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport=viewport,
+        )
+        try:
+            page = context.new_page()
+
+            def on_dialog(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            def on_console(message: Any) -> None:
+                if message.type == "error":
+                    errors.append(message.text)
+
+            page.on("dialog", on_dialog)
+            page.on("console", on_console)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            yield page, dialogs, errors
+        finally:
+            context.close()
 
 
 def _marks() -> list[Mark]:
@@ -111,67 +147,49 @@ def test_browser_picks_events_and_reads_the_table(
     url, model = store
     expected = _expected(model)
     assert any(c not in ("", "0.0%") for row in expected for c in row[2:])
-    dialogs: list[str] = []
-    errors: list[str] = []
-    with running_dashboard(url) as base, sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1100, "height": 800},
-        )
-        try:
-            page = context.new_page()
+    with (
+        running_dashboard(url) as base,
+        _watched_page(sync_api, tmp_path, {"width": 1100, "height": 800}) as (
+            page,
+            dialogs,
+            errors,
+        ),
+    ):
+        page.goto(base + "/retention", wait_until="load")
 
-            def on_dialog(dialog: Any) -> None:
-                dialogs.append(dialog.message)
-                dialog.dismiss()
+        # Hundreds of names: the filter box narrows each select (the inline script runs).
+        assert page.locator("#bm-select1 option").count() == 300 + 3
+        page.fill("input[data-for=bm-select1]", "sign")
+        assert page.locator("#bm-select1 option:not([hidden])").all_inner_texts() == ["signup"]
+        assert page.input_value("#bm-select1") == "signup"
+        assert page.inner_text("#bm-select1-matches") == "1 match"
+        page.fill("input[data-for=bm-select1b]", "onerror")
+        page.select_option("#bm-select1b", XSS)
+        page.fill("input[data-for=bm-select2]", "activ")
+        page.select_option("#bm-select2", "active")
+        page.select_option("select[name=time_group]", "days")
+        page.select_option("select[name=as_percent]", "1")
+        page.fill("input[name=num_results]", str(ROWS))
+        page.fill("input[name=num_of_rows]", str(OFFSETS))
+        page.fill("input[name=start_date]", DAY0.isoformat())
+        with page.expect_navigation(wait_until="load"):
+            page.click("button[type=submit]")
 
-            def on_console(message: Any) -> None:
-                if message.type == "error":
-                    errors.append(message.text)
-
-            page.on("dialog", on_dialog)
-            page.on("console", on_console)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(base + "/retention", wait_until="load")
-
-            # Hundreds of names: the filter box narrows each select (the inline script runs).
-            assert page.locator("#bm-select1 option").count() == 300 + 3
-            page.fill("input[data-for=bm-select1]", "sign")
-            assert page.locator("#bm-select1 option:not([hidden])").all_inner_texts() == ["signup"]
-            assert page.input_value("#bm-select1") == "signup"
-            assert page.inner_text("#bm-select1-matches") == "1 match"
-            page.fill("input[data-for=bm-select1b]", "onerror")
-            page.select_option("#bm-select1b", XSS)
-            page.fill("input[data-for=bm-select2]", "activ")
-            page.select_option("#bm-select2", "active")
-            page.select_option("select[name=time_group]", "days")
-            page.select_option("select[name=as_percent]", "1")
-            page.fill("input[name=num_results]", str(ROWS))
-            page.fill("input[name=num_of_rows]", str(OFFSETS))
-            page.fill("input[name=start_date]", DAY0.isoformat())
-            with page.expect_navigation(wait_until="load"):
-                page.click("button[type=submit]")
-
-            table = page.locator("#bm-cohort-table")
-            shown = [
-                [
-                    tr.locator("th").inner_text().strip(),
-                    *[td.inner_text().strip() for td in tr.locator("td").all()],
-                ]
-                for tr in table.locator("tbody tr").all()
+        table = page.locator("#bm-cohort-table")
+        shown = [
+            [
+                tr.locator("th").inner_text().strip(),
+                *[td.inner_text().strip() for td in tr.locator("td").all()],
             ]
-            assert shown == expected
-            assert XSS in table.locator("caption").inner_text()
-            assert page.input_value("#bm-select1b") == XSS
-            assert page.locator("img").count() == 0
-            page.evaluate("() => new Promise(requestAnimationFrame)")  # one more frame
-            shot = tmp_path / "cohort-dashboard.png"
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            context.close()
+            for tr in table.locator("tbody tr").all()
+        ]
+        assert shown == expected
+        assert XSS in table.locator("caption").inner_text()
+        assert page.input_value("#bm-select1b") == XSS
+        assert page.locator("img").count() == 0
+        page.evaluate("() => new Promise(requestAnimationFrame)")  # one more frame
+        shot = tmp_path / "cohort-dashboard.png"
+        page.screenshot(path=str(shot), full_page=True)
     assert dialogs == []
     assert errors == []
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -232,8 +250,6 @@ def _series(api: Any) -> list[tuple[str, int]]:
 
 def test_browser_renders_every_page_with_the_apis_values(chart_store: str, tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
-    dialogs: list[str] = []
-    errors: list[str] = []
     end = CHART_DAY0 + timedelta(days=CHART_DAYS - 1)
     trend_q = f"event={Q_SCRIPT}&start={CHART_DAY0}&end={end}"
     last_q = f"event={Q_SCRIPT}&start={end}&end={end}"
@@ -241,91 +257,73 @@ def test_browser_renders_every_page_with_the_apis_values(chart_store: str, tmp_p
     cohort_q = (
         f"select1=signup&select2={Q_SCRIPT}&start_date={CHART_DAY0}&num_results=14&num_of_rows=7"
     )
-    with running_dashboard(chart_store) as base, sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1100, "height": 900},
-        )
-        try:
-            page = context.new_page()
+    with (
+        running_dashboard(chart_store) as base,
+        _watched_page(sync_api, tmp_path, {"width": 1100, "height": 900}) as (
+            page,
+            dialogs,
+            errors,
+        ),
+    ):
 
-            def on_dialog(dialog: Any) -> None:
-                dialogs.append(dialog.message)
-                dialog.dismiss()
+        def points(chart: str, series: str) -> list[tuple[str, int]]:
+            found = page.locator(f"#{chart} g.bm-series[data-series='{series}'] .bm-point")
+            out = []
+            for circle in found.all():
+                value = float(circle.get_attribute("data-value") or "nan")
+                out.append((circle.get_attribute("data-period") or "", round(value)))
+            return out
 
-            def on_console(message: Any) -> None:
-                if message.type == "error":
-                    errors.append(message.text)
+        # overview: DAU, WAU, MAU of the script-named event, as the API counts them
+        page.goto(f"{base}/?end={end}", wait_until="load")
+        row = page.locator("#bm-overview tbody tr", has_text=SCRIPT)
+        assert row.count() == 1
+        expected = [
+            str(_api(base, f"/api/trend?{last_q}")["points"][0]["count"]),
+            str(_api(base, f"/api/rolling?{last_q}&window=7")["points"][0]["count"]),
+            str(_api(base, f"/api/rolling?{last_q}&window=30")["points"][0]["count"]),
+        ]
+        shown = [row.locator(f"td.{k}").inner_text() for k in ("dau", "wau", "mau")]
+        assert shown == expected
 
-            page.on("dialog", on_dialog)
-            page.on("console", on_console)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # trends: one point per day on each line, equal to /api/trend and /api/rolling
+        page.goto(f"{base}/trends?{trend_q}", wait_until="load")
+        daily = points("bm-trend-chart", "daily")
+        assert len(daily) == CHART_DAYS
+        assert daily == _series(_api(base, f"/api/trend?{trend_q}"))
+        assert len({v for _, v in daily}) > 3
+        for window, name in ((7, "WAU (7 days)"), (30, "MAU (30 days)")):
+            rolling = _api(base, f"/api/rolling?{trend_q}&window={window}")
+            assert points("bm-trend-chart", name) == _series(rolling)
+        first = page.locator("#bm-trend-chart .bm-point").first
+        assert first.locator("title").text_content() == f"{daily[0][0]} · daily: {daily[0][1]}"
+        assert SCRIPT in page.locator("h1").inner_text()
 
-            def points(chart: str, series: str) -> list[tuple[str, int]]:
-                found = page.locator(f"#{chart} g.bm-series[data-series='{series}'] .bm-point")
-                out = []
-                for circle in found.all():
-                    value = float(circle.get_attribute("data-value") or "nan")
-                    out.append((circle.get_attribute("data-period") or "", round(value)))
-                return out
+        # retention: the table, and one curve point per offset equal to /api/cohort's
+        page.goto(f"{base}/retention?{cohort_q}", wait_until="load")
+        cohort = _api(base, f"/api/cohort?{cohort_q}")
+        sizes = page.locator("#bm-cohort-table td.size").all_inner_texts()
+        assert sizes == [str(r["size"]) for r in cohort["rows"]]
+        assert len(sizes) == 14
+        curve = points("bm-retention-curve", "average retention")
+        assert [label for label, _ in curve] == [str(k) for k in range(8)]
+        assert [v for _, v in curve] == [round(v) for v in cohort["retention_curve"]]
 
-            # overview: DAU, WAU, MAU of the script-named event, as the API counts them
-            page.goto(f"{base}/?end={end}", wait_until="load")
-            row = page.locator("#bm-overview tbody tr", has_text=SCRIPT)
-            assert row.count() == 1
-            expected = [
-                str(_api(base, f"/api/trend?{last_q}")["points"][0]["count"]),
-                str(_api(base, f"/api/rolling?{last_q}&window=7")["points"][0]["count"]),
-                str(_api(base, f"/api/rolling?{last_q}&window=30")["points"][0]["count"]),
-            ]
-            shown = [row.locator(f"td.{k}").inner_text() for k in ("dau", "wau", "mau")]
-            assert shown == expected
+        # funnel: one bar per step with the API's totals, one row per weekly cohort
+        page.goto(f"{base}/funnel?{funnel_q}", wait_until="load")
+        funnel = _api(base, f"/api/funnel?{funnel_q}")
+        bars = page.locator("#bm-funnel-chart g.bm-bar").all()
+        assert [b.get_attribute("data-value") for b in bars] == [str(t) for t in funnel["totals"]]
+        assert [b.get_attribute("data-step") for b in bars] == ["signup", SCRIPT, "purchase"]
+        assert page.locator("#bm-funnel-table tbody tr").count() == len(funnel["cohorts"])
+        assert len(funnel["cohorts"]) == 5
+        assert funnel["totals"][0] > funnel["totals"][1] > funnel["totals"][2] > 0
 
-            # trends: one point per day on each line, equal to /api/trend and /api/rolling
-            page.goto(f"{base}/trends?{trend_q}", wait_until="load")
-            daily = points("bm-trend-chart", "daily")
-            assert len(daily) == CHART_DAYS
-            assert daily == _series(_api(base, f"/api/trend?{trend_q}"))
-            assert len({v for _, v in daily}) > 3
-            for window, name in ((7, "WAU (7 days)"), (30, "MAU (30 days)")):
-                rolling = _api(base, f"/api/rolling?{trend_q}&window={window}")
-                assert points("bm-trend-chart", name) == _series(rolling)
-            first = page.locator("#bm-trend-chart .bm-point").first
-            assert first.locator("title").text_content() == f"{daily[0][0]} · daily: {daily[0][1]}"
-            assert SCRIPT in page.locator("h1").inner_text()
-
-            # retention: the table, and one curve point per offset equal to /api/cohort's
-            page.goto(f"{base}/retention?{cohort_q}", wait_until="load")
-            cohort = _api(base, f"/api/cohort?{cohort_q}")
-            sizes = page.locator("#bm-cohort-table td.size").all_inner_texts()
-            assert sizes == [str(r["size"]) for r in cohort["rows"]]
-            assert len(sizes) == 14
-            curve = points("bm-retention-curve", "average retention")
-            assert [label for label, _ in curve] == [str(k) for k in range(8)]
-            assert [v for _, v in curve] == [round(v) for v in cohort["retention_curve"]]
-
-            # funnel: one bar per step with the API's totals, one row per weekly cohort
-            page.goto(f"{base}/funnel?{funnel_q}", wait_until="load")
-            funnel = _api(base, f"/api/funnel?{funnel_q}")
-            bars = page.locator("#bm-funnel-chart g.bm-bar").all()
-            assert [b.get_attribute("data-value") for b in bars] == [
-                str(t) for t in funnel["totals"]
-            ]
-            assert [b.get_attribute("data-step") for b in bars] == ["signup", SCRIPT, "purchase"]
-            assert page.locator("#bm-funnel-table tbody tr").count() == len(funnel["cohorts"])
-            assert len(funnel["cohorts"]) == 5
-            assert funnel["totals"][0] > funnel["totals"][1] > funnel["totals"][2] > 0
-
-            # the name is text everywhere: the page's own script is the only one
-            for path in (f"/?end={end}", f"/trends?{trend_q}", f"/funnel?{funnel_q}",
-                         f"/retention?{cohort_q}"):  # fmt: skip
-                page.goto(base + path, wait_until="load")
-                assert page.locator("script").count() == 1
-                assert page.locator("body").inner_text().count(SCRIPT) >= 1
-        finally:
-            context.close()
+        # the name is text everywhere: the page's own script is the only one
+        for path in (f"/?end={end}", f"/trends?{trend_q}", f"/funnel?{funnel_q}",
+                     f"/retention?{cohort_q}"):  # fmt: skip
+            page.goto(base + path, wait_until="load")
+            assert page.locator("script").count() == 1
+            assert page.locator("body").inner_text().count(SCRIPT) >= 1
     assert dialogs == []
     assert errors == []
