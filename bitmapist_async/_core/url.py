@@ -7,6 +7,7 @@ Passwords never appear in ``repr``, logs or error messages: everything that show
 from __future__ import annotations
 
 import codecs
+import functools
 import inspect
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -231,6 +232,7 @@ def _redis_options(shown: str, query: str, scheme: str) -> dict[str, str]:
 _TEXT_OPTIONS = ("username", "password", "client_name", "encoding", "encoding_errors")
 
 
+@functools.cache
 def _redis_option_names(scheme: str) -> tuple[dict[str, Any], frozenset[str]]:
     """redis-py's parsers of URL options, and every option name a URL of *scheme* may carry."""
     from redis.asyncio import connection

@@ -361,15 +361,11 @@ class CohortApp:
         ), nonce
 
     async def _cohort_csv(self, scope: Scope, names: list[str]) -> str:
-        _, table = await self._cohort(scope, names)
-        if table is None:
-            raise BadRequest("Choose an event for “People who did”.")
+        _, table = _required(await self._cohort(scope, names), _NO_COHORT_EVENT)
         return self._views.cohort_csv(table)
 
     async def _api_cohort(self, scope: Scope, names: list[str]) -> dict[str, Any]:
-        query, table = await self._cohort(scope, names)
-        if table is None or query is None:
-            raise BadRequest("Choose an event for “People who did”.")
+        _, table = _required(await self._cohort(scope, names), _NO_COHORT_EVENT)
         return self._views.cohort_json(table)
 
     async def _funnel(self, scope: Scope, names: list[str]) -> tuple[Any, Any]:
@@ -396,15 +392,11 @@ class CohortApp:
         ), nonce
 
     async def _funnel_csv(self, scope: Scope, names: list[str]) -> str:
-        request, result = await self._funnel(scope, names)
-        if request is None:
-            raise BadRequest("Choose at least two steps (“Step 1” and “Step 2”).")
+        request, result = _required(await self._funnel(scope, names), _NO_FUNNEL_STEPS)
         return self._views.funnel_csv(request, result)
 
     async def _api_funnel(self, scope: Scope, names: list[str]) -> dict[str, Any]:
-        request, result = await self._funnel(scope, names)
-        if request is None:
-            raise BadRequest("Choose at least two steps (“Step 1” and “Step 2”).")
+        request, result = _required(await self._funnel(scope, names), _NO_FUNNEL_STEPS)
         return self._views.funnel_json(request, result)
 
     # -- helpers ---------------------------------------------------------------------------
@@ -536,3 +528,15 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+_NO_COHORT_EVENT = "Choose an event for “People who did”."
+_NO_FUNNEL_STEPS = "Choose at least two steps (“Step 1” and “Step 2”)."
+
+
+def _required(found: tuple[Any, Any], message: str) -> tuple[Any, Any]:
+    """*found* (a parsed request and its answer) when the request asked for something, else a
+    400 with *message* (a download or an API call needs what a bare page may leave empty)."""
+    if found[0] is None or found[1] is None:
+        raise BadRequest(message)
+    return found
