@@ -190,12 +190,13 @@ def main(argv: list[str] | None = None) -> str:
                 return min(times), counter.count
 
         variants: tuple[tuple[str, Compute, bool | None], ...] = (
+            ('cohort() default (compute="auto")', "auto", None),
             ('cohort(compute="storage")', "storage", None),
             ('cohort(compute="local"), numpy', "local", None),
             ('cohort(compute="local"), pure Python', "local", False),
         )
         measured = {name: asyncio.run(ours(compute, numpy)) for name, compute, numpy in variants}
-        for compute in ("storage", "local"):
+        for compute in ("auto", "storage", "local"):
             name = f'compat get_dates_data(compute="{compute}")'
             measured[name] = _compat(server.port, kwargs, compute, args.repeat, legacy)
         leftovers = admin.keys("trackist_bitop_*")
